@@ -1,0 +1,52 @@
+// npm run demo: the main job end to end, with nothing to configure. Makes a throwaway Ed25519 key
+// pair, starts the relay with its public key on a free port, POSTs the seed REFER status callback
+// signed the way Telnyx signs, prints the event line the relay writes to stdout, then stops it.
+import { spawn } from "node:child_process";
+import { generateKeyPairSync } from "node:crypto";
+import { once } from "node:events";
+import { createInterface } from "node:readline";
+import process from "node:process";
+import { signDelivery } from "../src/pipeline/sign.ts";
+import { SEED_BODY } from "./seed-event.ts";
+
+const { publicKey, privateKey } = generateKeyPairSync("ed25519");
+// The public key as Telnyx's portal shows it: base64 of the raw 32 bytes (the DER minus its 12-byte prefix).
+const portalKey = publicKey.export({ format: "der", type: "spki" }).subarray(12).toString("base64");
+const path = "/webhooks/telnyx";
+
+const relay = spawn(process.execPath, ["src/main.ts", "--port", "0", "--host", "127.0.0.1", "--path", path], {
+  env: { ...process.env, TELNYX_PUBLIC_KEY: portalKey },
+  stdio: ["ignore", "pipe", "pipe"],
+});
+const say = (text: string) => process.stderr.write(`demo: ${text}\n`);
+
+const logs = createInterface({ input: relay.stderr });
+const events = createInterface({ input: relay.stdout });
+const port = await new Promise<number>((resolve, reject) => {
+  logs.on("line", (line) => {
+    process.stderr.write(`relay log: ${line}\n`);
+    const entry = JSON.parse(line) as { message?: string; port?: number };
+    if (entry.message === "listening" && entry.port) resolve(entry.port);
+  });
+  relay.once("exit", (code) => reject(new Error(`the relay exited early with status ${code}`)));
+});
+const firstEvent = once(events, "line");
+
+const url = `http://127.0.0.1:${port}${path}`;
+say(`POST ${url} with the seed REFER status callback, signed with a throwaway key`);
+const response = await fetch(url, {
+  method: "POST",
+  headers: { "content-type": "application/x-www-form-urlencoded", ...signDelivery(privateKey, SEED_BODY, Math.floor(Date.now() / 1000)) },
+  body: SEED_BODY,
+});
+say(`the relay answered ${response.status} ${(await response.text()).trim()}`);
+if (response.status !== 200) process.exitCode = 1;
+else {
+  const [line] = (await firstEvent) as [string];
+  say("the event line it wrote to stdout:");
+  process.stdout.write(`${line}\n`);
+}
+
+relay.kill("SIGTERM");
+const [code] = await once(relay, "exit");
+say(`the relay stopped on SIGTERM with exit status ${code}`);

@@ -1,0 +1,75 @@
+// The command-line entry point: arguments and environment in, an exit status out. The only file
+// that exits the process.
+import { accessSync, constants, readFileSync } from "node:fs";
+import { dirname } from "node:path";
+import process from "node:process";
+import { startApp } from "./app.ts";
+import { helpText, parseCli } from "./cli.ts";
+import { loadConfig } from "./config.ts";
+import { createLogger } from "./log.ts";
+import { VERSION } from "./version.ts";
+import { within } from "./within.ts";
+
+const USAGE_ERROR = 2;
+const RUNTIME_ERROR = 1;
+
+async function main(): Promise<number> {
+  const cli = parseCli(process.argv.slice(2));
+  switch (cli.command) {
+    case "help":
+      process.stdout.write(helpText(VERSION));
+      return 0;
+    case "version":
+      process.stdout.write(`telnyx-relay ${VERSION} (node ${process.version})\n`);
+      return 0;
+    case "usage-error":
+      process.stderr.write(`telnyx-relay: ${cli.message} (see --help)\n`);
+      return USAGE_ERROR;
+  }
+
+  const loaded = loadConfig(cli.flags, process.env, (path) => readFileSync(path, "utf8"));
+  if (!loaded.ok) {
+    for (const error of loaded.errors) process.stderr.write(`telnyx-relay: ${error}\n`);
+    return USAGE_ERROR;
+  }
+  const config = loaded.config;
+  try {
+    accessSync(dirname(config.deadLetterFile), constants.W_OK);
+  } catch {
+    process.stderr.write(`telnyx-relay: --dead-letter-file: cannot write to the directory of ${config.deadLetterFile}\n`);
+    return USAGE_ERROR;
+  }
+
+  const log = createLogger((line) => process.stderr.write(line), config.logLevel, Date.now);
+  let app;
+  try {
+    app = await startApp(config, { stdout: process.stdout, log, now: Date.now });
+  } catch (error) {
+    log.error("cannot listen", { error: (error as NodeJS.ErrnoException).code ?? (error as Error).message, host: config.host, port: config.port });
+    return RUNTIME_ERROR;
+  }
+  log.info("listening", { address: app.address, port: app.port, path: config.path, keys: config.keys.length, version: VERSION });
+
+  const onSignal = (signal: NodeJS.Signals): void => {
+    void app.stop(signal);
+  };
+  process.once("SIGTERM", onSignal);
+  process.once("SIGINT", onSignal);
+  return app.stopped;
+}
+
+/** Exits once what was written to stdout and stderr has left the process (at most a second). */
+async function exit(code: number): Promise<never> {
+  const flushed = (stream: NodeJS.WriteStream) =>
+    new Promise<void>((resolve) => {
+      if (stream.writableLength === 0 || stream.destroyed) return resolve();
+      stream.write("", () => resolve());
+    });
+  await within(Promise.all([flushed(process.stdout), flushed(process.stderr)]), 1000);
+  process.exit(code);
+}
+
+main().then(exit, (error: unknown) => {
+  process.stderr.write(`telnyx-relay: unexpected failure: ${(error as Error)?.stack ?? String(error)}\n`);
+  return exit(RUNTIME_ERROR);
+});

@@ -1,0 +1,25 @@
+import { createHash } from "node:crypto";
+
+/**
+ * A stable id for an event, derived from its signed content.
+ *
+ * Telnyx redelivers the same event with a new `telnyx-timestamp` header and signature, but the same
+ * fields; TeXML callbacks carry no event id of their own. Hashing the decoded fields (not the
+ * delivery headers, and not the raw bytes, so a different but equivalent percent-encoding of a
+ * redelivery still gives the same id) makes redeliveries share one id that consumers can dedupe on.
+ *
+ * @param fields Name/value pairs in body order.
+ * @returns 32 lowercase hex characters (128 bits of SHA-256).
+ * @example
+ * ```ts
+ * eventId([["CallSid", "v3:abc"], ["Timestamp", "2024-01-15T10:30:00Z"]]); // "5f0c…" (32 hex digits)
+ * ```
+ */
+export function eventId(fields: ReadonlyArray<readonly [string, string]>): string {
+  const hash = createHash("sha256");
+  for (const [name, value] of fields) {
+    // Length-prefixed, so ("ab","c") and ("a","bc") hash differently.
+    hash.update(`${name.length}:${name}${value.length}:${value}`);
+  }
+  return hash.digest("hex").slice(0, 32);
+}

@@ -1,0 +1,52 @@
+import { Buffer } from "node:buffer";
+import { createPublicKey, type KeyObject } from "node:crypto";
+import { decodeStrictBase64 } from "./strict-base64.ts";
+
+// DER of SubjectPublicKeyInfo { AlgorithmIdentifier { id-Ed25519 (1.3.101.112) }, BIT STRING (32 bytes) }
+// (RFC 8410 section 4). Telnyx shows the raw 32-byte key; its Java and Ruby SDKs add this same prefix.
+const ED25519_SPKI_PREFIX = Buffer.from("302a300506032b6570032100", "hex");
+
+/**
+ * Turns a Telnyx public key into a `KeyObject`, once, at start-up.
+ *
+ * Accepts the key as the Telnyx portal shows it (standard base64 of the raw 32 bytes) or as a PEM
+ * `PUBLIC KEY` (SPKI) block. Error messages never repeat the key.
+ *
+ * @param text The key text; surrounding whitespace is ignored.
+ * @returns An Ed25519 public `KeyObject`.
+ * @throws {SyntaxError} If the text is neither form.
+ * @throws {TypeError} If it is a PEM key of another type than Ed25519.
+ * @example
+ * ```ts
+ * const key = parsePublicKey(process.env.TELNYX_PUBLIC_KEY ?? "");
+ * ```
+ */
+export function parsePublicKey(text: string): KeyObject {
+  const trimmed = text.trim();
+  if (trimmed === "") throw new SyntaxError("Cannot parse public key: value is empty");
+  if (trimmed.startsWith("-----BEGIN")) return parsePem(trimmed);
+  const raw = decodeStrictBase64(trimmed, 32);
+  if (raw === undefined) {
+    throw new SyntaxError(
+      `Cannot parse public key: expected base64 of 32 bytes (44 characters) or a PEM block, got ${trimmed.length} characters`,
+    );
+  }
+  return createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, raw]), format: "der", type: "spki" });
+}
+
+function parsePem(pem: string): KeyObject {
+  if (!pem.startsWith("-----BEGIN PUBLIC KEY-----")) {
+    throw new SyntaxError("Cannot parse public key: a PEM key must be a 'PUBLIC KEY' (SPKI) block");
+  }
+  let key: KeyObject;
+  try {
+    key = createPublicKey({ key: pem, format: "pem" });
+  } catch {
+    // The runtime's message (OpenSSL's on Node, another on Deno) is not shown: it adds nothing a user can act on.
+    throw new SyntaxError("Cannot parse public key: the PEM block is not a valid SPKI public key");
+  }
+  if (key.asymmetricKeyType !== "ed25519") {
+    throw new TypeError(`Cannot use public key: it is ${key.asymmetricKeyType ?? "unknown"}, not ed25519`);
+  }
+  return key;
+}

@@ -1,0 +1,22 @@
+import type { CloudEvent } from "../pipeline/cloud-event.ts";
+import type { Rejection } from "../pipeline/rejection.ts";
+
+/** The sink took the event: from now on, losing it is the sink's failure, not the sender's. */
+export interface Delivered {
+  readonly ok: true;
+}
+
+/**
+ * Where verified, valid events go. The relay answers Telnyx 200 only after `deliver` resolves ok;
+ * a rejection (for example `sink_unavailable`) becomes a 503 so that Telnyx delivers again.
+ */
+export interface Sink {
+  readonly name: string;
+  /**
+   * Hands one event on. Resolves once the event is out of the relay's hands, or with a rejection
+   * when that cannot happen within the sink's deadline. Never throws for an expected failure.
+   */
+  deliver(event: CloudEvent): Promise<Delivered | Rejection>;
+  /** Waits, at most `timeoutMs`, for everything already taken to be handed on. */
+  flush(timeoutMs: number): Promise<void>;
+}

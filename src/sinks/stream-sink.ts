@@ -1,0 +1,110 @@
+import type { Writable } from "node:stream";
+import type { CloudEvent } from "../pipeline/cloud-event.ts";
+import { reject, type Rejection } from "../pipeline/rejection.ts";
+import { within } from "../within.ts";
+import type { Delivered, Sink } from "./sink.ts";
+
+/** What {@link createStreamSink} needs. */
+export interface StreamSinkOptions {
+  /** The stream events are written to, one JSON line each: `process.stdout` in the CLI. */
+  readonly stream: Writable;
+  /** A request waits at most this long for the stream to take its line (then 503). */
+  readonly timeoutMs: number;
+  /** Bytes that may sit in the stream's buffer before new events wait for it to drain. */
+  readonly maxBufferedBytes: number;
+  /** Called once when the stream fails for good (EPIPE: the reader went away). */
+  readonly onFatal: (error: Error) => void;
+}
+
+const DELIVERED: Delivered = { ok: true };
+
+/**
+ * A sink that writes each event as one JSON line to a stream, honouring backpressure.
+ *
+ * An event counts as delivered when the stream's write callback fires: the line has left the
+ * process (for a pipe, it is in the kernel's pipe buffer). While the reader is slow, the buffer may
+ * hold up to `maxBufferedBytes`; past that, requests wait for it to drain, at most `timeoutMs`, and
+ * are then turned away with `sink_unavailable`, so memory stays bounded and Telnyx delivers again.
+ * Writes made in one tick are corked together and leave in one system call.
+ *
+ * @param options The stream, the wait bound, the buffer bound and the failure callback.
+ * @returns The sink.
+ * @example
+ * ```ts
+ * const sink = createStreamSink({ stream: process.stdout, timeoutMs: 5000, maxBufferedBytes: 1 << 20, onFatal: stop });
+ * ```
+ */
+export function createStreamSink(options: StreamSinkOptions): Sink {
+  const { stream, timeoutMs, onFatal } = options;
+  const maxBufferedBytes = Math.max(options.maxBufferedBytes, stream.writableHighWaterMark);
+  let failure: Error | undefined;
+  let corked = false;
+  // Resolved by the next 'drain' (or failure); shared by every request waiting for room.
+  let room: Promise<void> | undefined;
+  let freeRoom: (() => void) | undefined;
+
+  const uncork = (): void => {
+    corked = false;
+    stream.uncork();
+  };
+
+  const fail = (error: Error): void => {
+    if (failure !== undefined) return;
+    failure = error;
+    freeRoom?.();
+    onFatal(error);
+  };
+  stream.on("error", fail);
+  stream.on("drain", () => {
+    const free = freeRoom;
+    room = undefined;
+    freeRoom = undefined;
+    free?.();
+  });
+
+  const waitForRoom = (): Promise<void> => {
+    room ??= new Promise<void>((resolve) => {
+      freeRoom = resolve;
+    });
+    return room;
+  };
+
+  const unavailable = (): Rejection =>
+    reject("sink_unavailable", failure ? "the output stream is closed" : `the output stream did not take the event within ${timeoutMs} ms`);
+
+  async function deliver(event: CloudEvent): Promise<Delivered | Rejection> {
+    const line = `${JSON.stringify(event)}\n`;
+    const deadline = Date.now() + timeoutMs;
+    while (failure === undefined && stream.writableLength >= maxBufferedBytes) {
+      const left = deadline - Date.now();
+      if (left <= 0 || !(await within(waitForRoom(), left))) return unavailable();
+    }
+    if (failure !== undefined) return unavailable();
+
+    if (!corked) {
+      corked = true;
+      stream.cork();
+      process.nextTick(uncork);
+    }
+    const written = new Promise<void>((resolve) => {
+      stream.write(line, (error) => {
+        if (error) fail(error);
+        resolve();
+      });
+    });
+    // A timeout here leaves the line in the buffer: it may still come out after the 503, and Telnyx
+    // will deliver the event again. A duplicate with the same id, never a loss.
+    if (!(await within(written, deadline - Date.now())) || failure !== undefined) return unavailable();
+    return DELIVERED;
+  }
+
+  async function flush(flushTimeoutMs: number): Promise<void> {
+    if (failure !== undefined || stream.writableLength === 0) return;
+    const drained = new Promise<void>((resolve) => {
+      stream.write("", () => resolve());
+    });
+    await within(drained, flushTimeoutMs);
+  }
+
+  return { name: "stdout", deliver, flush };
+}
