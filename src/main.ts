@@ -48,13 +48,14 @@ async function main(): Promise<number> {
     log.error("cannot listen", { error: (error as NodeJS.ErrnoException).code ?? (error as Error).message, host: config.host, port: config.port });
     return RUNTIME_ERROR;
   }
-  log.info("listening", { address: app.address, port: app.port, path: config.path, keys: config.keys.length, version: VERSION });
-
+  const running = app;
   const onSignal = (signal: NodeJS.Signals): void => {
-    void app.stop(signal);
+    void running.stop(signal);
   };
+  // Handlers first: whoever reads the `listening` line may signal at once.
   process.once("SIGTERM", onSignal);
   process.once("SIGINT", onSignal);
+  log.info("listening", { address: app.address, port: app.port, path: config.path, keys: config.keys.length, version: VERSION });
   return app.stopped;
 }
 

@@ -15,6 +15,25 @@
 const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
 const utf8Encoder = new TextEncoder();
 
+// "latin1" is windows-1252 in the Encoding Standard: a single-byte encoding in which every byte is
+// exactly one UTF-16 code unit (and which never strips a BOM). Decoding the whole body with it
+// once gives a string whose indices are byte offsets. A run of bytes below 0x80 is ASCII, and
+// UTF-8 decoding is the identity on ASCII, so such a run decodes to a slice() of that string:
+// far cheaper than a decoder call or String.fromCharCode.apply per name and value.
+const latin1 = new TextDecoder("latin1");
+
+// What each byte means to the scan: 0 for most, a separator code, or flag bits for a run. A table
+// lookup and one comparison per ordinary byte is measurably faster than a chain of comparisons.
+const ESCAPE = 1; // 0x25 (%) or 0x2B (+): percent-decoding or + replacement has work to do
+const HIGH = 2; // a byte >= 0x80: the run needs a real UTF-8 decode
+const AMPERSAND = 4; // 0x26 (&) ends a piece
+const EQUALS = 8; // 0x3D (=) ends the name if it is the piece's first
+const CLASS = new Uint8Array(256).fill(HIGH, 0x80);
+CLASS[0x25] = ESCAPE;
+CLASS[0x2b] = ESCAPE;
+CLASS[0x26] = AMPERSAND;
+CLASS[0x3d] = EQUALS;
+
 // Value of each byte as an ASCII hex digit, or -1. The spec's percent-decode accepts exactly
 // 0x30-0x39, 0x41-0x46 and 0x61-0x66 (https://url.spec.whatwg.org/#percent-decode).
 const HEX = new Int8Array(256).fill(-1);
@@ -23,63 +42,82 @@ for (let digit = 0; digit < 16; digit++) {
   HEX[digit.toString(16).toUpperCase().charCodeAt(0)] = digit;
 }
 
-// Flags describing a run of bytes, set while scanning for separators.
-const ESCAPE = 1; // holds 0x25 (%) or 0x2B (+): percent-decoding or + replacement has work to do
-const HIGH = 2; // holds a byte >= 0x80: needs a real UTF-8 decode
-
-// String.fromCharCode.apply passes every byte as an argument; engines cap argument counts (V8
-// throws RangeError somewhere past 100k), so longer runs go through the TextDecoder instead.
-const MAX_APPLY = 4096;
+// Beyond this many replaced escapes or +, decodeAsciiEscaped gives up and leaves the run to
+// decodeEscaped, so a value made of thousands of escapes never becomes thousands of joined strings.
+const MAX_ASCII_REPLACEMENTS = 16;
 
 // Percent-decoded output is never longer than its input, so a run of up to this many bytes
 // decodes into the shared scratch buffer; longer runs (rare in a form body) get their own.
 // Sharing is safe: parseForm is synchronous and decode() copies out of the buffer.
 const scratch = new Uint8Array(4096);
 
-/** Bytes that are all below 0x80 as a string: for ASCII, UTF-8 decoding is the identity. */
-function ascii(bytes: Uint8Array): string {
-  if (bytes.length > MAX_APPLY) return utf8.decode(bytes);
-  // A Uint8Array is array-like, which is all Function.prototype.apply needs.
-  return String.fromCharCode.apply(null, bytes as unknown as number[]);
-}
-
 /**
- * One name or value, bytes[start, end): replace + with a space, percent-decode, then UTF-8 decode
- * without BOM — in that order, so "%2B" stays "+" while "+" becomes " ".
+ * The general case for one name or value, bytes[start, end): replace + with a space,
+ * percent-decode into scratch, then UTF-8 decode without BOM in one decoder call. Replacing +
+ * before percent-decoding is what keeps "%2B" a "+".
  */
-function decodeRun(bytes: Uint8Array, start: number, end: number, flags: number): string {
-  if (start === end) return "";
-  if ((flags & ESCAPE) === 0) {
-    const run = bytes.subarray(start, end);
-    // No % and no +: the bytes are already the decoded bytes.
-    return (flags & HIGH) === 0 ? ascii(run) : utf8.decode(run);
-  }
+function decodeEscaped(bytes: Uint8Array, start: number, end: number): string {
   const out = end - start <= scratch.length ? scratch : new Uint8Array(end - start);
   let length = 0;
-  let high = flags & HIGH; // becomes non-zero if %XX produces a byte >= 0x80 too
   for (let i = start; i < end; i++) {
     const byte = bytes[i]!;
     if (byte === 0x2b) {
       out[length++] = 0x20;
     } else if (byte === 0x25 && i + 2 < end) {
-      // Two hex digits must follow within this name or value. Looking at the raw bytes is the
-      // same as looking after + replacement: neither + nor space is a hex digit.
+      // Looking at the raw bytes after % is the same as looking after + replacement: neither +
+      // nor space is a hex digit.
       const hi = HEX[bytes[i + 1]!]!;
       const lo = HEX[bytes[i + 2]!]!;
       if ((hi | lo) < 0) {
-        out[length++] = 0x25; // not an escape: the spec keeps the % as it is
+        out[length++] = 0x25; // not followed by two hex digits: the spec keeps the % as it is
       } else {
-        const decoded = (hi << 4) | lo;
-        out[length++] = decoded;
-        high |= decoded & 0x80;
+        out[length++] = (hi << 4) | lo;
         i += 2;
       }
     } else {
       out[length++] = byte; // includes a % with fewer than two bytes after it
     }
   }
-  const decoded = out.subarray(0, length);
-  return high === 0 ? ascii(decoded) : utf8.decode(decoded);
+  return utf8.decode(out.subarray(0, length));
+}
+
+/**
+ * The common case for a name or value with % or + but no raw byte >= 0x80, such as
+ * "v3%3A9X2v...": if every escape decodes to ASCII the result is ASCII, UTF-8 decoding is the
+ * identity, and the value is the slices of text between escapes joined with the decoded
+ * characters. Returns undefined, having produced nothing, when an escape decodes to a byte >= 0x80
+ * (a UTF-8 sequence to decode as a whole) or there are too many escapes to join cheaply.
+ */
+function decodeAsciiEscaped(text: string, bytes: Uint8Array, start: number, end: number): string | undefined {
+  let result = "";
+  let from = start; // first byte not yet copied into result
+  let replacements = 0;
+  for (let i = start; i < end; i++) {
+    const byte = bytes[i]!;
+    if (byte === 0x2b) {
+      if (++replacements > MAX_ASCII_REPLACEMENTS) return undefined;
+      result += text.slice(from, i) + " ";
+      from = i + 1;
+    } else if (byte === 0x25 && i + 2 < end) {
+      const hi = HEX[bytes[i + 1]!]!;
+      const lo = HEX[bytes[i + 2]!]!;
+      // Not an escape: the % stays, as part of the next slice.
+      if ((hi | lo) < 0) continue;
+      if (hi >= 8 || ++replacements > MAX_ASCII_REPLACEMENTS) return undefined;
+      result += text.slice(from, i) + String.fromCharCode((hi << 4) | lo);
+      i += 2;
+      from = i + 1;
+    }
+  }
+  return result + text.slice(from, end);
+}
+
+/** Decodes one name or value, bytes[start, end), by the cheapest route its flags allow. */
+function decodeRun(text: string, bytes: Uint8Array, start: number, end: number, flags: number): string {
+  if (flags === 0) return text.slice(start, end); // ASCII, nothing to replace
+  if (flags === HIGH) return utf8.decode(bytes.subarray(start, end)); // nothing to replace
+  if (flags === ESCAPE) return decodeAsciiEscaped(text, bytes, start, end) ?? decodeEscaped(bytes, start, end);
+  return decodeEscaped(bytes, start, end);
 }
 
 /**
@@ -101,35 +139,39 @@ export function parseForm(input: Uint8Array | string): Array<[string, string]> {
   const bytes = typeof input === "string" ? utf8Encoder.encode(input) : input;
   const pairs: Array<[string, string]> = [];
   const length = bytes.length;
+  if (length === 0) return pairs;
+  const text = latin1.decode(bytes);
   let start = 0; // first byte of the current piece
   let equals = -1; // index of the piece's first =, or -1
-  let nameFlags = 0;
-  let flags = 0; // flags of the name until the first =, then of the value
+  let nameFlags = 0; // ESCAPE | HIGH seen in the name
+  let flags = 0; // ESCAPE | HIGH seen in the name until the first =, then in the value
   // One pass; i === length acts as a final & so the last piece is handled in the loop.
   for (let i = 0; i <= length; i++) {
-    const byte = i < length ? bytes[i]! : 0x26;
-    if (byte === 0x26) {
+    const kind = i < length ? CLASS[bytes[i]!]! : AMPERSAND;
+    if (kind === 0) continue;
+    if (kind === AMPERSAND) {
+      // "If bytes is the empty byte sequence, then continue": only a zero-length piece is
+      // skipped; "=" alone is a piece with an empty name and an empty value.
       if (i > start) {
-        // "If bytes is the empty byte sequence, then continue": only a zero-length piece is
-        // skipped; "=" alone is a piece with an empty name and an empty value.
         if (equals < 0) {
-          pairs.push([decodeRun(bytes, start, i, flags), ""]);
+          // No =: the whole piece is the name and the value is the empty string.
+          pairs.push([decodeRun(text, bytes, start, i, flags), ""]);
         } else {
-          pairs.push([decodeRun(bytes, start, equals, nameFlags), decodeRun(bytes, equals + 1, i, flags)]);
+          pairs.push([decodeRun(text, bytes, start, equals, nameFlags), decodeRun(text, bytes, equals + 1, i, flags)]);
         }
       }
       start = i + 1;
       equals = -1;
       flags = 0;
-    } else if (byte === 0x3d && equals < 0) {
+    } else if (kind === EQUALS) {
       // Only the first = splits; later ones belong to the value.
-      equals = i;
-      nameFlags = flags;
-      flags = 0;
-    } else if (byte === 0x25 || byte === 0x2b) {
-      flags |= ESCAPE;
-    } else if (byte >= 0x80) {
-      flags |= HIGH;
+      if (equals < 0) {
+        equals = i;
+        nameFlags = flags;
+        flags = 0;
+      }
+    } else {
+      flags |= kind;
     }
   }
   return pairs;

@@ -1,0 +1,216 @@
+// The relay as users run it: a child process, configured by flags and env vars, events on stdout,
+// logs on stderr, signals and pipes that behave like the real ones.
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+import { signDelivery } from "../../src/pipeline/sign.ts";
+import { OPTIONS } from "../../src/options.ts";
+import { VERSION } from "../../src/version.ts";
+import { encodeForm, SEED_BODY, SEED_FIELDS } from "../../scripts/seed-event.ts";
+import { FORM, postSigned } from "../support/http.ts";
+import { runRelay, startChildRelay } from "../support/child-relay.ts";
+import { makeKeys, nowSeconds } from "../support/keys.ts";
+
+const keys = makeKeys();
+const dir = mkdtempSync(join(tmpdir(), "telnyx-relay-e2e-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const deadLetterArgs = ["--dead-letter-file", join(dir, "dead.jsonl")];
+
+describe("start-up and usage", () => {
+  test("--help lists every flag and env var and exits 0", async () => {
+    const { code, stdout, stderr } = await runRelay(["--help"]);
+    assert.equal(code, 0);
+    assert.equal(stderr, "");
+    for (const spec of OPTIONS) {
+      assert.ok(stdout.includes(`--${spec.flag}`), spec.flag);
+      assert.ok(stdout.includes(spec.env), spec.env);
+    }
+  });
+
+  test("--version prints the package version and the Node version inside", async () => {
+    const { code, stdout } = await runRelay(["--version"]);
+    assert.equal(code, 0);
+    assert.match(stdout, new RegExp(`^telnyx-relay ${VERSION.replaceAll(".", "\\.")} \\(node v\\d+\\.\\d+\\.\\d+\\)\\n$`));
+  });
+
+  const usageErrors: Array<[string, string[], Record<string, string>, RegExp]> = [
+    ["no key at all", [], {}, /public key is required.*TELNYX_PUBLIC_KEY/],
+    ["a key that is not base64 of 32 bytes", ["--public-key", "bm90IGEga2V5"], {}, /--public-key: Cannot parse public key/],
+    ["a bad key in the env var", [], { TELNYX_PUBLIC_KEY: "x".repeat(44) }, /TELNYX_PUBLIC_KEY: Cannot parse public key/],
+    ["an unknown flag", ["--prot", "1"], {}, /Unknown option '--prot'/],
+    ["a bad port", ["--port", "70000"], { TELNYX_PUBLIC_KEY: keys.portalKey }, /--port: "70000" is not a port number/],
+    ["a misspelt env var", [], { TELNYX_PUBLIC_KEY: keys.portalKey, TELNYX_RELAY_PROT: "1" }, /TELNYX_RELAY_PROT is not a telnyx-relay setting/],
+    ["an unreadable key file", ["--public-key-file", join(dir, "missing.pem")], {}, /cannot read .*missing\.pem: ENOENT/],
+    ["a dead-letter file in a missing directory", ["--dead-letter-file", join(dir, "no/such/dir/d.jsonl")], { TELNYX_PUBLIC_KEY: keys.portalKey }, /--dead-letter-file/],
+  ];
+  for (const [name, argv, env, message] of usageErrors) {
+    test(`${name}: exit 2 with a one-line message, before listening`, async () => {
+      const { code, stdout, stderr } = await runRelay(argv, env);
+      assert.equal(code, 2);
+      assert.equal(stdout, "");
+      assert.match(stderr, message);
+      assert.match(stderr, /^telnyx-relay: [^\n]+\n$/, `one line: ${stderr}`);
+      assert.ok(!stderr.includes("listening"));
+    });
+  }
+
+  test("the port in use: exit 1 with a log line naming the error", async () => {
+    const first = await startChildRelay({ env: { TELNYX_PUBLIC_KEY: keys.portalKey }, args: deadLetterArgs });
+    try {
+      const { code, stderr } = await runRelay(["--host", "127.0.0.1", "--port", String(first.port), ...deadLetterArgs], { TELNYX_PUBLIC_KEY: keys.portalKey });
+      assert.equal(code, 1);
+      assert.match(stderr, /"message":"cannot listen".*"error":"EADDRINUSE"/);
+    } finally {
+      first.child.kill("SIGTERM");
+      await first.exited;
+    }
+  });
+});
+
+describe("the main job", () => {
+  test("the seed event goes in signed and comes out on stdout; the first log line is `listening` with the real port", async () => {
+    const relay = await startChildRelay({ env: { TELNYX_PUBLIC_KEY: keys.portalKey }, args: deadLetterArgs });
+    try {
+      assert.equal(relay.logs[0]?.message, "listening");
+      assert.notEqual(relay.port, 0);
+      const answer = await postSigned(relay.url, keys.privateKey, SEED_BODY);
+      assert.equal(answer.status, 200);
+      const line = await relay.waitForLine(() => true);
+      const event = JSON.parse(line);
+      assert.equal(event.type, "com.telnyx.texml.refer.status");
+      assert.deepEqual(event.data, Object.fromEntries(SEED_FIELDS));
+      assert.equal(event.id, JSON.parse(answer.text).id);
+    } finally {
+      relay.child.kill("SIGTERM");
+      assert.deepEqual(await relay.exited, { code: 0, signal: null });
+    }
+  });
+
+  test("a PEM key from --public-key-file and a base64 key from --public-key are both accepted; TELNYX_RELAY_PATH moves the path", async () => {
+    const pemFile = join(dir, "telnyx.pem");
+    writeFileSync(pemFile, keys.publicKey.export({ format: "pem", type: "spki" }) as string);
+    const rotated = makeKeys();
+    const relay = await startChildRelay({
+      env: { TELNYX_PUBLIC_KEY_FILE: pemFile, TELNYX_RELAY_PATH: "/hooks" },
+      args: ["--public-key-file", pemFile, "--public-key", rotated.portalKey, ...deadLetterArgs],
+    });
+    try {
+      const url = `http://127.0.0.1:${relay.port}/hooks`;
+      assert.equal((await postSigned(url, keys.privateKey, SEED_BODY)).status, 200);
+      assert.equal((await postSigned(url, rotated.privateKey, SEED_BODY)).status, 200);
+      assert.equal((await postSigned(url, makeKeys().privateKey, SEED_BODY)).status, 401);
+    } finally {
+      relay.child.kill("SIGTERM");
+      await relay.exited;
+    }
+  });
+});
+
+describe("stopping", () => {
+  test("SIGTERM: an in-flight request is finished and its line written, new connections are refused, exit 0", async () => {
+    const relay = await startChildRelay({ env: { TELNYX_PUBLIC_KEY: keys.portalKey }, args: deadLetterArgs });
+    const headers = signDelivery(keys.privateKey, SEED_BODY, nowSeconds());
+    const socket = connect({ port: relay.port, host: "127.0.0.1" });
+    let response = "";
+    socket.on("data", (chunk) => (response += chunk.toString()));
+    const closed = new Promise((resolve) => socket.on("close", resolve));
+    const half = Math.floor(SEED_BODY.length / 2);
+    socket.write(
+      `POST /webhooks/telnyx HTTP/1.1\r\nHost: x\r\nContent-Type: ${FORM}\r\nContent-Length: ${SEED_BODY.length}\r\n` +
+        `telnyx-timestamp: ${headers["telnyx-timestamp"]}\r\ntelnyx-signature-ed25519: ${headers["telnyx-signature-ed25519"]}\r\n\r\n` +
+        SEED_BODY.slice(0, half),
+    );
+    // Wait until the server has the request (the connection is accepted and the headers parsed).
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    relay.child.kill("SIGTERM");
+    await new Promise((resolve) => {
+      const check = () => (relay.logs.some((entry) => entry.message === "stopping") ? resolve(undefined) : setTimeout(check, 10));
+      check();
+    });
+    // The listener is closed: a new connection is refused.
+    await assert.rejects(fetch(`http://127.0.0.1:${relay.port}/healthz`));
+    socket.write(SEED_BODY.slice(half));
+    await closed;
+    assert.match(response, /^HTTP\/1\.1 200/);
+    assert.match(response, /connection: close/i);
+    assert.deepEqual(await relay.exited, { code: 0, signal: null });
+    assert.equal(relay.lines.length, 1);
+    assert.equal(JSON.parse(relay.lines[0] as string).data.CallSid, SEED_FIELDS[1]?.[1]);
+    assert.equal(relay.logs.at(-1)?.message, "stopped");
+  });
+
+  test("SIGINT stops it too, with exit 0", async () => {
+    const relay = await startChildRelay({ env: { TELNYX_PUBLIC_KEY: keys.portalKey }, args: deadLetterArgs });
+    relay.child.kill("SIGINT");
+    assert.deepEqual(await relay.exited, { code: 0, signal: null });
+  });
+
+  test("a stalled in-flight request does not hold shutdown past --shutdown-timeout", async () => {
+    const relay = await startChildRelay({ env: { TELNYX_PUBLIC_KEY: keys.portalKey }, args: [...deadLetterArgs, "--shutdown-timeout", "300ms"] });
+    const socket = connect({ port: relay.port, host: "127.0.0.1" });
+    socket.on("error", () => {});
+    socket.write(`POST /webhooks/telnyx HTTP/1.1\r\nHost: x\r\nContent-Type: ${FORM}\r\nContent-Length: 100\r\n\r\nCallSid=`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    relay.child.kill("SIGTERM");
+    assert.deepEqual(await relay.exited, { code: 0, signal: null });
+    assert.ok(relay.logs.some((entry) => entry.message === "shutdown timeout: closing connections with requests still in flight"));
+    socket.destroy();
+  });
+});
+
+describe("stdout as a pipe", () => {
+  test("a reader that stops reading makes requests wait, then 503; every event answered 200 comes out once it reads again", async () => {
+    const relay = await startChildRelay({
+      env: { TELNYX_PUBLIC_KEY: keys.portalKey },
+      args: [...deadLetterArgs, "--sink-timeout", "300ms"],
+      readStdout: false,
+    });
+    const accepted = new Set<string>();
+    let refused = 0;
+    // Distinct events (different CallSid) until stdout's pipe and the relay's bounded buffer are
+    // full and the relay starts answering 503. Bounded: at most 5,000 requests.
+    const padding = "x".repeat(2000); // unknown fields are kept, so each line is ~2.6 KB
+    for (let i = 0; i < 5000 && refused < 3; i++) {
+      const body = encodeForm([...SEED_FIELDS.map(([n, v]): [string, string] => [n, n === "CallSid" ? `v3:call-${i}` : v]), ["Padding", padding]]);
+      const answer = await postSigned(relay.url, keys.privateKey, body);
+      if (answer.status === 200) accepted.add(JSON.parse(answer.text).id);
+      else {
+        assert.equal(answer.status, 503, answer.text);
+        assert.equal(JSON.parse(answer.text).error, "sink_unavailable");
+        refused++;
+      }
+    }
+    assert.equal(refused, 3, "a blocked stdout must turn into 503 answers");
+    assert.ok(accepted.size > 0);
+
+    // The reader comes back: everything answered 200 must be there.
+    const seen = new Set<string>();
+    let pending = "";
+    relay.child.stdout!.on("data", (chunk: Buffer) => {
+      pending += chunk.toString();
+      let end: number;
+      while ((end = pending.indexOf("\n")) !== -1) {
+        seen.add(JSON.parse(pending.slice(0, end)).id);
+        pending = pending.slice(end + 1);
+      }
+    });
+    relay.child.kill("SIGTERM");
+    assert.deepEqual(await relay.exited, { code: 0, signal: null });
+    for (const id of accepted) assert.ok(seen.has(id), `event ${id} was answered 200 but never written`);
+  });
+
+  test("a reader that goes away (EPIPE) ends the relay with exit 1 and a log line", async () => {
+    const relay = await startChildRelay({ env: { TELNYX_PUBLIC_KEY: keys.portalKey }, args: deadLetterArgs, readStdout: false });
+    relay.child.stdout!.destroy();
+    // The relay notices when it next writes.
+    const answer = await postSigned(relay.url, keys.privateKey, SEED_BODY).catch(() => undefined);
+    if (answer) assert.notEqual(answer.status, 200, "an event that could not be written must not be answered 200");
+    const exit = await relay.exited;
+    assert.equal(exit.code, 1);
+    assert.ok(relay.logs.some((entry) => entry.message === "stdout failed; stopping" && entry.error === "EPIPE"), JSON.stringify(relay.logs));
+  });
+});

@@ -1,0 +1,61 @@
+import { PassThrough, type Writable } from "node:stream";
+import { startApp, type RunningApp } from "../../src/app.ts";
+import type { Config } from "../../src/config.ts";
+import { createLogger } from "../../src/log.ts";
+import type { TestKeys } from "./keys.ts";
+
+/** A relay running in this process on an ephemeral loopback port, with its stdout and logs captured. */
+export interface TestRelay {
+  readonly app: RunningApp;
+  readonly port: number;
+  readonly url: string;
+  /** Lines written to the relay's stdout so far. */
+  readonly lines: string[];
+  /** Log entries written so far. */
+  readonly logs: Array<Record<string, unknown>>;
+  stop(): Promise<number>;
+}
+
+/** Starts a relay with test defaults; `overrides` replace config fields, `stdout` the event stream. */
+export async function startTestRelay(keys: TestKeys, overrides: Partial<Config> = {}, stdout?: Writable): Promise<TestRelay> {
+  const lines: string[] = [];
+  const logs: Array<Record<string, unknown>> = [];
+  let out = stdout;
+  if (out === undefined) {
+    const pass = new PassThrough();
+    let pending = "";
+    pass.on("data", (chunk: Buffer) => {
+      pending += chunk.toString("utf8");
+      let end: number;
+      while ((end = pending.indexOf("\n")) !== -1) {
+        lines.push(pending.slice(0, end));
+        pending = pending.slice(end + 1);
+      }
+    });
+    out = pass;
+  }
+  const config: Config = {
+    keys: [keys.publicKey],
+    host: "127.0.0.1",
+    port: 0,
+    path: "/webhooks/telnyx",
+    toleranceSeconds: 300,
+    bodyLimit: 256 * 1024,
+    deadLetterFile: "/nonexistent-dir/dead-letter.jsonl",
+    sinkTimeoutMs: 2000,
+    requestTimeoutMs: 30_000,
+    shutdownTimeoutMs: 5000,
+    logLevel: "debug",
+    ...overrides,
+  };
+  const log = createLogger((line) => logs.push(JSON.parse(line) as Record<string, unknown>), config.logLevel, Date.now);
+  const app = await startApp(config, { stdout: out, log, now: Date.now });
+  return {
+    app,
+    port: app.port,
+    url: `http://127.0.0.1:${app.port}${config.path}`,
+    lines,
+    logs,
+    stop: () => app.stop("test over"),
+  };
+}
