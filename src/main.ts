@@ -1,7 +1,6 @@
 // The command-line entry point: arguments and environment in, an exit status out. The only file
 // that exits the process.
-import { accessSync, constants, readFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { closeSync, openSync, readFileSync } from "node:fs";
 import process from "node:process";
 import { startApp } from "./app.ts";
 import { helpText, parseCli } from "./cli.ts";
@@ -20,7 +19,7 @@ async function main(): Promise<number> {
       process.stdout.write(helpText(VERSION));
       return 0;
     case "version":
-      process.stdout.write(`telnyx-relay ${VERSION} (node ${process.version})\n`);
+      process.stdout.write(`telnyx-relay ${VERSION} (${runtime()})\n`);
       return 0;
     case "usage-error":
       process.stderr.write(`telnyx-relay: ${cli.message} (see --help)\n`);
@@ -34,9 +33,12 @@ async function main(): Promise<number> {
   }
   const config = loaded.config;
   try {
-    accessSync(dirname(config.deadLetterFile), constants.W_OK);
-  } catch {
-    process.stderr.write(`telnyx-relay: --dead-letter-file: cannot write to the directory of ${config.deadLetterFile}\n`);
+    // Opened (created if missing) now, so an unwritable location is a start-up error, not a 503
+    // for every invalid event later.
+    closeSync(openSync(config.deadLetterFile, "a", 0o600));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).name;
+    process.stderr.write(`telnyx-relay: --dead-letter-file: cannot open ${config.deadLetterFile} for appending: ${code}\n`);
     return USAGE_ERROR;
   }
 
@@ -57,6 +59,12 @@ async function main(): Promise<number> {
   process.once("SIGINT", onSignal);
   log.info("listening", { address: app.address, port: app.port, path: config.path, keys: config.keys.length, version: VERSION });
   return app.stopped;
+}
+
+/** The runtime and its version: Deno also answers `process.version`, with the Node version it mimics. */
+function runtime(): string {
+  const deno = (process.versions as Record<string, string | undefined>).deno;
+  return deno === undefined ? `node ${process.version}` : `deno ${deno}`;
 }
 
 /** Exits once what was written to stdout and stderr has left the process (at most a second). */

@@ -19,7 +19,9 @@ const utf8Encoder = new TextEncoder();
 // exactly one UTF-16 code unit (and which never strips a BOM). Decoding the whole body with it
 // once gives a string whose indices are byte offsets. A run of bytes below 0x80 is ASCII, and
 // UTF-8 decoding is the identity on ASCII, so such a run decodes to a slice() of that string:
-// far cheaper than a decoder call or String.fromCharCode.apply per name and value.
+// far cheaper than a decoder call or String.fromCharCode.apply per name and value. What the
+// decoder makes of bytes >= 0x80 is never used (Node maps 0x80-0x9F as ISO-8859-1 rather than
+// windows-1252, nodejs/node#56542), only that it keeps one code unit per byte.
 const latin1 = new TextDecoder("latin1");
 
 // What each byte means to the scan: 0 for most, a separator code, or flag bits for a run. A table

@@ -7,23 +7,26 @@
  * @module
  */
 
-/** Why a request was not accepted. The string is also the `error` field of the JSON answer. */
-export type RejectionReason =
-  | "not_found"
-  | "method_not_allowed"
-  | "unsupported_media_type"
-  | "too_large"
-  | "bad_request"
-  | "missing_header"
-  | "repeated_header"
-  | "malformed_timestamp"
-  | "stale_timestamp"
-  | "malformed_signature"
-  | "bad_signature"
-  | "invalid_event"
-  | "sink_unavailable"
-  | "dead_letter_unavailable"
-  | "shutting_down";
+/** Every reason a request can be turned away; the string is also the `error` field of the JSON answer. */
+export const REJECTION_REASONS = [
+  "not_found",
+  "method_not_allowed",
+  "unsupported_media_type",
+  "too_large",
+  "bad_request",
+  "missing_header",
+  "repeated_header",
+  "malformed_timestamp",
+  "stale_timestamp",
+  "malformed_signature",
+  "bad_signature",
+  "invalid_event",
+  "sink_unavailable",
+  "dead_letter_unavailable",
+] as const;
+
+/** Why a request was not accepted: one of {@link REJECTION_REASONS}. */
+export type RejectionReason = (typeof REJECTION_REASONS)[number];
 
 /** A rejection: the reason, and a human sentence that never contains key material. */
 export interface Rejection {
@@ -65,7 +68,6 @@ const STATUS: Readonly<Record<RejectionReason, number>> = {
   // Ours, and temporary: Telnyx retries (at the failover URL) on anything but 200, so nothing is lost.
   sink_unavailable: 503,
   dead_letter_unavailable: 503,
-  shutting_down: 503,
 };
 
 /**

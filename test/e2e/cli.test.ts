@@ -34,7 +34,7 @@ describe("start-up and usage", () => {
   test("--version prints the package version and the Node version inside", async () => {
     const { code, stdout } = await runRelay(["--version"]);
     assert.equal(code, 0);
-    assert.match(stdout, new RegExp(`^telnyx-relay ${VERSION.replaceAll(".", "\\.")} \\(node v\\d+\\.\\d+\\.\\d+\\)\\n$`));
+    assert.match(stdout, new RegExp(`^telnyx-relay ${VERSION.replaceAll(".", "\\.")} \\((node v|deno )\\d+\\.\\d+\\.\\d+\\)\\n$`));
   });
 
   const usageErrors: Array<[string, string[], Record<string, string>, RegExp]> = [

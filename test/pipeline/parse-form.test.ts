@@ -193,6 +193,15 @@ describe("parseForm", () => {
     assert.equal(({} as Record<string, unknown>)["polluted"], undefined);
   });
 
+  test("parseForm() decodes a value made of many escapes and + signs", () => {
+    const many = "%41%2b+".repeat(50) + "%zz";
+    assert.deepEqual(parseForm(`${many}=${many}`), [["A+ ".repeat(50) + "%zz", "A+ ".repeat(50) + "%zz"]]);
+    assert.deepEqual(parseForm("a=" + "x+".repeat(40) + "%41&" + "+".repeat(40) + "%E2%82%AC"), [
+      ["a", "x ".repeat(40) + "A"],
+      [" ".repeat(40) + "€", ""],
+    ]);
+  });
+
   test("parseForm() decodes long names and values, ASCII and not", () => {
     const asciiValue = "x".repeat(200_000);
     const escapedValue = "%41".repeat(10_000) + "+" + "€".repeat(10_000);
@@ -218,7 +227,7 @@ function mulberry32(seed: number): () => number {
   };
 }
 
-const SEED = 0x5eed_f0a1; // change to explore other inputs; every failure message prints it
+const SEED = 1592651937; // change to explore other inputs; every failure message prints it
 const BYTE_CASES = 25_000;
 const STRING_CASES = 3_000;
 
@@ -278,7 +287,7 @@ function randomBytes(random: Random): Uint8Array {
   if (random() < 0.03) return new Uint8Array(0);
   if (random() < 0.1) out.push(0xef, 0xbb, 0xbf); // a leading BOM, raw
   else if (random() < 0.05) out.push(...hexByte(random, 0xef), ...hexByte(random, 0xbb), ...hexByte(random, 0xbf));
-  const tokens = int(random, 24);
+  const tokens = random() < 0.1 ? int(random, 80) : int(random, 24);
   for (let t = 0; t < tokens; t++) {
     const kind = random();
     if (kind < 0.3) {
