@@ -34,13 +34,21 @@ export function parsePublicKey(text: string): KeyObject {
   return createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, raw]), format: "der", type: "spki" });
 }
 
+// Exactly one PEM block and nothing else: OpenSSL's own PEM reader skips text it does not
+// understand and would, for instance, take a PRIVATE KEY block after a broken PUBLIC KEY one, or
+// use only the first of two keys pasted into one value.
+const PEM = /^-----BEGIN PUBLIC KEY-----\r?\n([A-Za-z0-9+/=\r\n]+)\r?\n-----END PUBLIC KEY-----$/;
+
 function parsePem(pem: string): KeyObject {
-  if (!pem.startsWith("-----BEGIN PUBLIC KEY-----")) {
-    throw new SyntaxError("Cannot parse public key: a PEM key must be a 'PUBLIC KEY' (SPKI) block");
+  const match = PEM.exec(pem);
+  const base64 = match?.[1]?.replace(/[\r\n]/g, "");
+  const der = base64 === undefined ? undefined : decodeStrictBase64(base64, (base64.length / 4) * 3 - (base64.match(/=+$/)?.[0].length ?? 0));
+  if (der === undefined) {
+    throw new SyntaxError("Cannot parse public key: expected exactly one PEM 'PUBLIC KEY' (SPKI) block");
   }
   let key: KeyObject;
   try {
-    key = createPublicKey({ key: pem, format: "pem" });
+    key = createPublicKey({ key: der, format: "der", type: "spki" });
   } catch {
     // The runtime's message (OpenSSL's on Node, another on Deno) is not shown: it adds nothing a user can act on.
     throw new SyntaxError("Cannot parse public key: the PEM block is not a valid SPKI public key");

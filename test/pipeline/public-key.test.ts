@@ -148,24 +148,21 @@ describe("parsePublicKey() refuses", () => {
     });
   }
 
-  // Found while writing these tests: only the first line is checked before the whole text goes to
-  // createPublicKey(), and OpenSSL's PEM reader skips what it cannot use and derives a public key
-  // from a private one. See the report: src/pipeline/public-key.ts:40-45.
-  test(
-    "parsePublicKey() refuses a private key hidden after a broken PUBLIC KEY block",
-    { todo: "public-key.ts only checks the first line; OpenSSL then finds the PRIVATE KEY block and derives its public key" },
-    () => {
-      const text = `-----BEGIN PUBLIC KEY-----\ngarbage\n-----END PUBLIC KEY-----\n${privateKey.export({ format: "pem", type: "pkcs8" }) as string}`;
-      assert.throws(() => parsePublicKey(text), SyntaxError);
-    },
-  );
+  // OpenSSL's PEM reader skips text it cannot use and derives a public key from a private one, so
+  // the text must be exactly one PUBLIC KEY block (the first version only checked the first line).
+  test("parsePublicKey() refuses a private key hidden after a broken PUBLIC KEY block", () => {
+    const text = `-----BEGIN PUBLIC KEY-----\ngarbage\n-----END PUBLIC KEY-----\n${privateKey.export({ format: "pem", type: "pkcs8" }) as string}`;
+    assertRefused(text, SyntaxError, [pemBody]);
+  });
 
-  test(
-    "parsePublicKey() refuses a text holding two PEM blocks instead of silently using only the first",
-    { todo: "a rotation file with old and new key in one file keeps only the old key; public-key.ts should require exactly one block" },
-    () => {
-      const other = generateKeyPairSync("ed25519").publicKey;
-      assert.throws(() => parsePublicKey(pem + pemOf(other)), SyntaxError);
-    },
-  );
+  test("parsePublicKey() refuses a text holding two PEM blocks instead of silently using only the first", () => {
+    const other = generateKeyPairSync("ed25519").publicKey;
+    assertRefused(pem + pemOf(other), SyntaxError, [pemBody]);
+  });
+
+  test("parsePublicKey() refuses text before or after the PEM block", () => {
+    assertRefused(`-----BEGIN PUBLIC KEY-----XYZ\n${pem}`, SyntaxError, [pemBody]);
+    assertRefused(`${pem}trailing junk`, SyntaxError, [pemBody]);
+    assertRefused(`${pem.trim()}\n-----BEGIN PUBLIC KEY-----`, SyntaxError, [pemBody]);
+  });
 });

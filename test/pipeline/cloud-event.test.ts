@@ -1,0 +1,87 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+
+import { SEED_BODY, SEED_FIELDS } from "../../scripts/seed-event.ts";
+import { REFER_STATUS_TYPE, toCloudEvent } from "../../src/pipeline/cloud-event.ts";
+import { eventId } from "../../src/pipeline/event-id.ts";
+import { parseForm } from "../../src/pipeline/parse-form.ts";
+import { validateReferStatus, type ReferStatusEvent } from "../../src/pipeline/validate.ts";
+
+type Fields = ReadonlyArray<readonly [string, string]>;
+
+function validEvent(fields: Fields): ReferStatusEvent {
+  const result = validateReferStatus(fields);
+  if (!result.ok) throw new Error(`test fields are invalid: ${result.detail}`);
+  return result.event;
+}
+
+function withField(name: string, value: string): Fields {
+  return SEED_FIELDS.map(([candidate, old]) => [candidate, candidate === name ? value : old] as const);
+}
+
+describe("toCloudEvent", () => {
+  test("toCloudEvent() builds exactly the CloudEvents 1.0 envelope of the seed event", () => {
+    const fields = parseForm(SEED_BODY);
+    const id = eventId(fields);
+    const cloudEvent = toCloudEvent(validEvent(fields), id);
+    assert.deepEqual(Object.keys(cloudEvent).sort(), ["data", "datacontenttype", "id", "source", "specversion", "subject", "time", "type"]);
+    assert.equal(cloudEvent.specversion, "1.0");
+    assert.equal(cloudEvent.id, id);
+    assert.equal(cloudEvent.type, "com.telnyx.texml.refer.status");
+    assert.equal(REFER_STATUS_TYPE, "com.telnyx.texml.refer.status");
+    assert.equal(cloudEvent.source, "urn:telnyx:account:f5586561-8ff0-4291-a51b-c7dfe4139ff9");
+    assert.equal(cloudEvent.subject, "v3:9X2vxPDFY2RHSJ1EdMS0RHRksMTg7ldNxdjWbVr9zBjbGjGsSe-aiQ");
+    assert.equal(cloudEvent.time, "2024-01-15T10:30:00Z");
+    assert.equal(cloudEvent.datacontenttype, "application/json");
+    assert.deepEqual(Object.entries(cloudEvent.data), SEED_FIELDS.map(([name, value]) => [name, value]));
+  });
+
+  test("toCloudEvent() serialises to the exact JSON a consumer sees", () => {
+    const cloudEvent = toCloudEvent(validEvent(SEED_FIELDS), "0123456789abcdef0123456789abcdef");
+    assert.deepEqual(JSON.parse(JSON.stringify(cloudEvent)), {
+      specversion: "1.0",
+      id: "0123456789abcdef0123456789abcdef",
+      source: "urn:telnyx:account:f5586561-8ff0-4291-a51b-c7dfe4139ff9",
+      type: "com.telnyx.texml.refer.status",
+      time: "2024-01-15T10:30:00Z",
+      subject: "v3:9X2vxPDFY2RHSJ1EdMS0RHRksMTg7ldNxdjWbVr9zBjbGjGsSe-aiQ",
+      datacontenttype: "application/json",
+      data: Object.fromEntries(SEED_FIELDS),
+    });
+  });
+
+  test("toCloudEvent() takes time from the normalised Timestamp, not the raw field", () => {
+    const cloudEvent = toCloudEvent(validEvent(withField("Timestamp", "2021-04-28 21:51:13.591099Z")), "id");
+    assert.equal(cloudEvent.time, "2021-04-28T21:51:13.591099Z");
+    assert.equal(cloudEvent.data.Timestamp, "2021-04-28 21:51:13.591099Z");
+  });
+
+  test("toCloudEvent() takes source and subject from this event's AccountSid and CallSid", () => {
+    const cloudEvent = toCloudEvent(validEvent(withField("CallSid", "v3:other")), "id");
+    assert.equal(cloudEvent.subject, "v3:other");
+    const other = toCloudEvent(validEvent(withField("AccountSid", "0a1b2c3d-0000-4000-8000-000000000000")), "id");
+    assert.equal(other.source, "urn:telnyx:account:0a1b2c3d-0000-4000-8000-000000000000");
+  });
+
+  test("toCloudEvent() percent-encodes an AccountSid that holds URI-reserved characters, keeping source one URI", () => {
+    const cloudEvent = toCloudEvent(validEvent(withField("AccountSid", "a b/c:d")), "id");
+    assert.equal(cloudEvent.source, "urn:telnyx:account:a%20b%2Fc%3Ad");
+    assert.equal(cloudEvent.data.AccountSid, "a b/c:d");
+  });
+
+  test("JSON.stringify() of a CloudEvent is one line, even when values hold newlines", () => {
+    const fields: Fields = [...withField("CallSid", "v3:a\nb\r\nc"), ["Note", "line1\nline2\u2028\u2029"]];
+    const line = JSON.stringify(toCloudEvent(validEvent(fields), eventId(fields)));
+    assert.equal(line.includes("\n"), false);
+    assert.equal(line.includes("\r"), false);
+    const parsed = JSON.parse(line) as { subject: string; data: Record<string, string> };
+    assert.equal(parsed.subject, "v3:a\nb\r\nc");
+    assert.equal(parsed.data.Note, "line1\nline2\u2028\u2029");
+  });
+
+  test("JSON.stringify() of a CloudEvent keeps a __proto__ field as data", () => {
+    const fields = parseForm(`${SEED_BODY}&__proto__=x`);
+    const parsed = JSON.parse(JSON.stringify(toCloudEvent(validEvent(fields), eventId(fields)))) as { data: object };
+    assert.equal(Object.getOwnPropertyDescriptor(parsed.data, "__proto__")?.value, "x");
+  });
+});
