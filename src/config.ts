@@ -26,6 +26,8 @@ export type ConfigResult = { readonly ok: true; readonly config: Config } | { re
 export type Env = Readonly<Record<string, string | undefined>>;
 
 const ENV_PREFIX = "TELNYX_RELAY_";
+// A misspelt key variable (TELNYX_PUBLIC_KEYS) must not silently drop a rotation key.
+const KEY_ENV_PREFIX = "TELNYX_PUBLIC_KEY";
 const KNOWN_ENV: ReadonlySet<string> = new Set(OPTIONS.map((spec) => spec.env));
 
 /**
@@ -47,7 +49,9 @@ const KNOWN_ENV: ReadonlySet<string> = new Set(OPTIONS.map((spec) => spec.env));
 export function loadConfig(flags: ReadonlyMap<string, readonly string[]>, env: Env, readFile: (path: string) => string): ConfigResult {
   const errors: string[] = [];
   for (const name of Object.keys(env)) {
-    if (name.startsWith(ENV_PREFIX) && !KNOWN_ENV.has(name)) errors.push(`${name} is not a telnyx-relay setting`);
+    if ((name.startsWith(ENV_PREFIX) || name.startsWith(KEY_ENV_PREFIX)) && !KNOWN_ENV.has(name)) {
+      errors.push(`${name} is not a telnyx-relay setting`);
+    }
   }
 
   /** The values of an option and where they came from, for messages. */
@@ -100,7 +104,7 @@ export function loadConfig(flags: ReadonlyMap<string, readonly string[]>, env: E
     }
     addKey(text, `${files?.from} ${path.trim()}`);
   }
-  if (inline === undefined && files === undefined) {
+  if (keys.length === 0 && !errors.some((error) => error.includes("public key") || error.includes("cannot read"))) {
     errors.push("a public key is required: --public-key or TELNYX_PUBLIC_KEY (Mission Control portal → Keys & Credentials → Public Key)");
   }
 
@@ -139,7 +143,7 @@ function parseLogLevel(text: string): { level: LogLevel } | string {
   return (LOG_LEVELS as readonly string[]).includes(text) ? { level: text as LogLevel } : `${JSON.stringify(text)} is not one of ${LOG_LEVELS.join(", ")}`;
 }
 
-const DURATION = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m)?$/;
+const DURATION = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m)?$/i;
 const DURATION_UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000 };
 
 /**
@@ -156,7 +160,7 @@ const DURATION_UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 
 export function parseDurationMs(text: string): number | string {
   const match = DURATION.exec(text.trim());
   if (match === null) return `${JSON.stringify(text)} is not a duration (e.g. 300s, 1500ms, 5m)`;
-  const ms = Number(match[1]) * (DURATION_UNIT_MS[match[2] ?? "s"] as number);
+  const ms = Number(match[1]) * (DURATION_UNIT_MS[(match[2] ?? "s").toLowerCase()] as number);
   return Number.isFinite(ms) && ms <= 86_400_000 ? ms : `${JSON.stringify(text)} is more than a day`;
 }
 

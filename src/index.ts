@@ -8,8 +8,8 @@ export { validateReferStatus, REFER_CALL_STATUSES } from "./pipeline/validate.ts
 export type { ReferCallStatus, ReferStatusEvent, Valid } from "./pipeline/validate.ts";
 export { normalizeDateTime } from "./pipeline/normalize-date-time.ts";
 export { eventId } from "./pipeline/event-id.ts";
-export { toCloudEvent, REFER_STATUS_TYPE } from "./pipeline/cloud-event.ts";
-export type { CloudEvent } from "./pipeline/cloud-event.ts";
+export { encodeCloudEvent, toCloudEvent, REFER_STATUS_TYPE } from "./pipeline/cloud-event.ts";
+export type { CloudEvent, EncodedEvent } from "./pipeline/cloud-event.ts";
 export { statusOf } from "./pipeline/rejection.ts";
 export type { Rejection, RejectionReason } from "./pipeline/rejection.ts";
 export { signDelivery } from "./pipeline/sign.ts";

@@ -1,5 +1,5 @@
 import { Buffer } from "node:buffer";
-import { toCloudEvent } from "./pipeline/cloud-event.ts";
+import { encodeCloudEvent } from "./pipeline/cloud-event.ts";
 import { eventId } from "./pipeline/event-id.ts";
 import { parseForm } from "./pipeline/parse-form.ts";
 import { reject, type Rejection } from "./pipeline/rejection.ts";
@@ -75,7 +75,7 @@ export function createRelay(options: RelayOptions): Relay {
     }
 
     const id = eventId(fields);
-    const delivered = await sink.deliver(toCloudEvent(valid.event, id));
+    const delivered = await sink.deliver(encodeCloudEvent(valid.event, id));
     if (!delivered.ok) return delivered;
     return { ok: true, id };
   };

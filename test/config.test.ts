@@ -223,13 +223,10 @@ describe("loadConfig() public keys", () => {
     ["TELNYX_PUBLIC_KEY holding only commas and spaces", { TELNYX_PUBLIC_KEY: " , " }],
     ["TELNYX_PUBLIC_KEY_FILE holding only commas", { TELNYX_PUBLIC_KEY_FILE: "," }],
   ] as const) {
-    test(
-      `loadConfig() refuses ${name}: it gives no key at all`,
-      { todo: "config.ts:103 only checks that the option was given; the split list is empty, so ok: true with keys: []" },
-      () => {
-        expectErrors(load({}, env, () => KEY.portalKey));
-      },
-    );
+    test(`loadConfig() refuses ${name}: it gives no key at all`, () => {
+      const errors = expectErrors(load({}, env, () => KEY.portalKey));
+      assert.ok(errors.some((error) => /public key is required/.test(error)), errors.join("\n"));
+    });
   }
 
   const badKeys: ReadonlyArray<readonly [string, string]> = [
@@ -260,6 +257,10 @@ describe("loadConfig() public keys", () => {
 describe("loadConfig() errors", () => {
   test("loadConfig() refuses an unknown TELNYX_RELAY_* variable, naming it", () => {
     expectOneError(load({}, { ...WITH_KEY, TELNYX_RELAY_PROT: "9000" }), /TELNYX_RELAY_PROT/);
+  });
+
+  test("loadConfig() refuses a misspelt key variable such as TELNYX_PUBLIC_KEYS, so a rotation key is not dropped silently", () => {
+    expectOneError(load({}, { ...WITH_KEY, TELNYX_PUBLIC_KEYS: "x" }), /TELNYX_PUBLIC_KEYS is not a telnyx-relay setting/);
   });
 
   test("loadConfig() accepts every environment variable in OPTIONS (none is refused as unknown)", () => {
@@ -331,6 +332,8 @@ describe("parseDurationMs", () => {
     [" 10s ", 10_000],
     ["86400s", 86_400_000],
     ["1440m", 86_400_000],
+    ["5S", 5000],
+    ["250MS", 250],
   ];
   for (const [text, ms] of durations) {
     test(`parseDurationMs() reads ${JSON.stringify(text)} as ${ms} ms`, () => {
@@ -338,7 +341,7 @@ describe("parseDurationMs", () => {
     });
   }
 
-  const refused: readonly string[] = ["", "s", "5d", "1h", "-1s", "+1s", "1e3", "1,5s", ".5s", "5.s", "5 s", "5S", "Infinity", "NaN", "0x10", "86401s", "86400001ms", "1441m", "9".repeat(400)];
+  const refused: readonly string[] = ["", "s", "5d", "1h", "-1s", "+1s", "1e3", "1,5s", ".5s", "5.s", "5 s", "Infinity", "NaN", "0x10", "86401s", "86400001ms", "1441m", "9".repeat(400)];
   for (const text of refused) {
     test(`parseDurationMs() refuses ${JSON.stringify(text.length > 20 ? `${text.slice(0, 8)}…` : text)} with a message`, () => {
       const result = parseDurationMs(text);

@@ -15,6 +15,34 @@ export interface CloudEvent {
   readonly data: Readonly<Record<string, string>>;
 }
 
+/** An event ready for a sink: its id and its CloudEvent JSON text (one line, no newline). */
+export interface EncodedEvent {
+  readonly id: string;
+  readonly json: string;
+}
+
+/**
+ * The CloudEvent of a valid REFER status event as JSON text, encoded once for every sink.
+ *
+ * The same object as {@link toCloudEvent} gives, except that `data` is written in body order
+ * (JSON.stringify of an object would put integer-like names such as "0" first).
+ *
+ * @param event The validated event.
+ * @param id The stable event id (see `eventId`).
+ * @returns The id and the JSON text.
+ * @example
+ * ```ts
+ * const { json } = encodeCloudEvent(event, eventId(fields));
+ * process.stdout.write(json + "\n");
+ * ```
+ */
+export function encodeCloudEvent(event: ReferStatusEvent, id: string): EncodedEvent {
+  const { data: _data, ...envelope } = toCloudEvent(event, id);
+  let data = "";
+  for (const [name, value] of event.fields) data += `${data === "" ? "" : ","}${JSON.stringify(name)}:${JSON.stringify(value)}`;
+  return { id, json: `${JSON.stringify(envelope).slice(0, -1)},"data":{${data}}}` };
+}
+
 /**
  * Wraps a valid REFER status event in a CloudEvents 1.0 envelope.
  *

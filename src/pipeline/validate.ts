@@ -18,10 +18,13 @@ export interface ReferStatusEvent {
   /** `Timestamp`, normalised to RFC 3339. */
   readonly time: string;
   /**
-   * Every field as received: original names, decoded string values, in body order, unknown fields
-   * included (Telnyx adds fields over time). A null-prototype record: `__proto__` is just a name.
+   * Every field as received: original names, decoded string values, unknown fields included
+   * (Telnyx adds fields over time). A null-prototype record: `__proto__` is just a name. Like any
+   * JavaScript object it lists integer-like names ("0", "1") first; {@link fields} keeps body order.
    */
   readonly data: Readonly<Record<string, string>>;
+  /** The same fields in body order (each name once). */
+  readonly fields: ReadonlyArray<readonly [string, string]>;
 }
 
 /** The outcome of a successful validation. */
@@ -91,6 +94,7 @@ export function validateReferStatus(fields: ReadonlyArray<readonly [string, stri
       referCallStatus: status as ReferCallStatus,
       time: time as string,
       data,
+      fields,
     },
   };
 }

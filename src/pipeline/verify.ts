@@ -83,7 +83,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
       return reject("malformed_timestamp", "telnyx-timestamp must be Unix seconds as a plain decimal integer");
     }
     const timestamp = Number(timestampText);
-    const skew = now() / 1000 - timestamp;
+    // Whole seconds, as Telnyx's SDKs compare: the header has no fraction either.
+    const skew = Math.floor(now() / 1000) - timestamp;
     if (!(Math.abs(skew) <= toleranceSeconds)) {
       return reject(
         "stale_timestamp",

@@ -1,4 +1,4 @@
-import type { CloudEvent } from "../pipeline/cloud-event.ts";
+import type { EncodedEvent } from "../pipeline/cloud-event.ts";
 import type { Rejection } from "../pipeline/rejection.ts";
 
 /** The sink took the event: from now on, losing it is the sink's failure, not the sender's. */
@@ -16,7 +16,7 @@ export interface Sink {
    * Hands one event on. Resolves once the event is out of the relay's hands, or with a rejection
    * when that cannot happen within the sink's deadline. Never throws for an expected failure.
    */
-  deliver(event: CloudEvent): Promise<Delivered | Rejection>;
+  deliver(event: EncodedEvent): Promise<Delivered | Rejection>;
   /** Waits, at most `timeoutMs`, for everything already taken to be handed on. */
   flush(timeoutMs: number): Promise<void>;
 }

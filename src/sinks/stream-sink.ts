@@ -1,5 +1,5 @@
 import type { Writable } from "node:stream";
-import type { CloudEvent } from "../pipeline/cloud-event.ts";
+import type { EncodedEvent } from "../pipeline/cloud-event.ts";
 import { reject, type Rejection } from "../pipeline/rejection.ts";
 import { within } from "../within.ts";
 import type { Delivered, Sink } from "./sink.ts";
@@ -72,8 +72,8 @@ export function createStreamSink(options: StreamSinkOptions): Sink {
   const unavailable = (): Rejection =>
     reject("sink_unavailable", failure ? "the output stream is closed" : `the output stream did not take the event within ${timeoutMs} ms`);
 
-  async function deliver(event: CloudEvent): Promise<Delivered | Rejection> {
-    const line = `${JSON.stringify(event)}\n`;
+  async function deliver(event: EncodedEvent): Promise<Delivered | Rejection> {
+    const line = `${event.json}\n`;
     const deadline = Date.now() + timeoutMs;
     while (failure === undefined && stream.writableLength >= maxBufferedBytes) {
       const left = deadline - Date.now();

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
 import { SEED_BODY, SEED_FIELDS } from "../../scripts/seed-event.ts";
-import { REFER_STATUS_TYPE, toCloudEvent } from "../../src/pipeline/cloud-event.ts";
+import { encodeCloudEvent, REFER_STATUS_TYPE, toCloudEvent } from "../../src/pipeline/cloud-event.ts";
 import { eventId } from "../../src/pipeline/event-id.ts";
 import { parseForm } from "../../src/pipeline/parse-form.ts";
 import { validateReferStatus, type ReferStatusEvent } from "../../src/pipeline/validate.ts";
@@ -83,5 +83,31 @@ describe("toCloudEvent", () => {
     const fields = parseForm(`${SEED_BODY}&__proto__=x`);
     const parsed = JSON.parse(JSON.stringify(toCloudEvent(validEvent(fields), eventId(fields)))) as { data: object };
     assert.equal(Object.getOwnPropertyDescriptor(parsed.data, "__proto__")?.value, "x");
+  });
+});
+
+describe("encodeCloudEvent", () => {
+  test("encodeCloudEvent() gives the JSON of toCloudEvent(), as one line, with the same id", () => {
+    const event = validEvent(SEED_FIELDS);
+    const encoded = encodeCloudEvent(event, "0123456789abcdef0123456789abcdef");
+    assert.equal(encoded.id, "0123456789abcdef0123456789abcdef");
+    assert.ok(!encoded.json.includes("\n"));
+    assert.deepEqual(JSON.parse(encoded.json), JSON.parse(JSON.stringify(toCloudEvent(event, encoded.id))));
+  });
+
+  test("encodeCloudEvent() writes data in body order, even names that look like array indexes", () => {
+    const fields: Fields = [...SEED_FIELDS, ["1", "one"], ["0", "zero"], ["__proto__", "p"], ['quote"d', "line\nbreak"]];
+    const encoded = encodeCloudEvent(validEvent(fields), "id");
+    const dataText = encoded.json.slice(encoded.json.indexOf('"data":{'));
+    const names = [...dataText.matchAll(/"((?:[^"\\]|\\.)*)":"(?:[^"\\]|\\.)*"/g)].map((match) => JSON.parse(`"${match[1]}"`));
+    assert.deepEqual(names, fields.map(([name]) => name));
+    const data = JSON.parse(encoded.json).data;
+    assert.equal(data.__proto__, "p");
+    assert.equal(data['quote"d'], "line\nbreak");
+  });
+
+  test("encodeCloudEvent() of a tampered event differs from the original", () => {
+    const original = encodeCloudEvent(validEvent(SEED_FIELDS), "id").json;
+    assert.notEqual(encodeCloudEvent(validEvent(withField("ReferCallStatus", "busy")), "id").json, original);
   });
 });

@@ -93,15 +93,13 @@ describe("validateReferStatus() on valid events", () => {
     assert.equal(event.data.Empty, "");
   });
 
-  test(
-    "validateReferStatus() keeps body order even for field names that look like array indexes",
-    { todo: "data is a plain object: integer-like keys ('1', '0') are enumerated first, not in body order (validate.ts:55-62)" },
-    () => {
-      const fields: Fields = [...SEED_FIELDS, ["1", "one"], ["0", "zero"]];
-      const event = expectEvent(validateReferStatus(fields));
-      assert.deepEqual(Object.keys(event.data), fields.map(([name]) => name));
-    },
-  );
+  test("validateReferStatus() keeps body order in event.fields even for names that look like array indexes", () => {
+    const fields: Fields = [...SEED_FIELDS, ["1", "one"], ["0", "zero"]];
+    const event = expectEvent(validateReferStatus(fields));
+    assert.deepEqual(event.fields, fields);
+    // A JavaScript object cannot keep that order; the JSON line is written from event.fields.
+    assert.deepEqual(Object.keys(event.data).slice(0, 2), ["0", "1"]);
+  });
 
   test("validateReferStatus() normalises the verb page's Timestamp `2021-04-28 21:51:13.591099Z` into event.time", () => {
     const event = expectEvent(validateReferStatus(withField("Timestamp", "2021-04-28 21:51:13.591099Z")));
