@@ -5,6 +5,9 @@ import { spawn } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import process from "node:process";
 import { signDelivery } from "../src/pipeline/sign.ts";
 import { SEED_BODY } from "./seed-event.ts";
@@ -13,9 +16,11 @@ const { publicKey, privateKey } = generateKeyPairSync("ed25519");
 // The public key as Telnyx's portal shows it: base64 of the raw 32 bytes (the DER minus its 12-byte prefix).
 const portalKey = publicKey.export({ format: "der", type: "spki" }).subarray(12).toString("base64");
 const path = "/webhooks/telnyx";
+const deadLetterFile = join(mkdtempSync(join(tmpdir(), "telnyx-relay-demo-")), "dead-letter.jsonl");
 
 const relay = spawn(process.execPath, ["src/main.ts", "--port", "0", "--host", "127.0.0.1", "--path", path], {
-  env: { ...process.env, TELNYX_PUBLIC_KEY: portalKey },
+  // The user's own TELNYX_* settings must not change (or break) the demo.
+  env: { ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("TELNYX_"))), TELNYX_PUBLIC_KEY: portalKey, TELNYX_RELAY_DEAD_LETTER_FILE: deadLetterFile },
   stdio: ["ignore", "pipe", "pipe"],
 });
 const say = (text: string) => process.stderr.write(`demo: ${text}\n`);
@@ -25,7 +30,12 @@ const events = createInterface({ input: relay.stdout });
 const port = await new Promise<number>((resolve, reject) => {
   logs.on("line", (line) => {
     process.stderr.write(`relay log: ${line}\n`);
-    const entry = JSON.parse(line) as { message?: string; port?: number };
+    let entry: { message?: string; port?: number } = {};
+    try {
+      entry = JSON.parse(line) as typeof entry;
+    } catch {
+      // a start-up error is one plain line; the exit below reports it
+    }
     if (entry.message === "listening" && entry.port) resolve(entry.port);
   });
   relay.once("exit", (code) => reject(new Error(`the relay exited early with status ${code}`)));

@@ -1,13 +1,21 @@
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer, STATUS_CODES, type Server } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
 import type { Writable } from "node:stream";
 import type { Config } from "./config.ts";
 import type { Logger } from "./log.ts";
 import { createVerifier } from "./pipeline/verify.ts";
 import { createRelay } from "./relay.ts";
 import { createHttpHandler } from "./server/http-handler.ts";
-import { createDeadLetterFile } from "./sinks/dead-letter.ts";
+import { createDeadLetterFile, type DeadLetterFile } from "./sinks/dead-letter.ts";
 import { createStreamSink } from "./sinks/stream-sink.ts";
+import { createForwardSink } from "./sinks/forward-sink.ts";
+import { createSpoolSink } from "./sinks/spool-sink.ts";
+import type { Sink } from "./sinks/sink.ts";
+import { createDeliverer } from "./forward/deliverer.ts";
+import { createPoster } from "./forward/post-event.ts";
+import { openJournal } from "./spool/journal.ts";
+import { createDedup, type Dedup } from "./pipeline/dedup.ts";
+import { createMetrics, type Metrics } from "./metrics.ts";
 import { within } from "./within.ts";
 
 /** What the running relay needs from the outside world. */
@@ -20,6 +28,8 @@ export interface AppIo {
 
 /** A relay that is listening. */
 export interface RunningApp {
+  /** Where events go: "stdout", "forward" or "spool". */
+  readonly sink: string;
   readonly port: number;
   readonly address: string;
   /**
@@ -33,10 +43,22 @@ export interface RunningApp {
 
 // Headers must arrive within this time; Node checks its timeouts on this interval.
 const HEADERS_TIMEOUT_MS = 10_000;
-const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+// Longer than the idle timeout of the proxies that usually sit in front (60 s on AWS ALB, nginx's
+// 60 s default): a backend that closes an idle connection first races the proxy's next request
+// and turns it into a 502.
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+// Connections at once; with BODY_BUDGET_BYTES, what many slow clients together can hold.
+const MAX_CONNECTIONS = 1024;
+const BODY_BUDGET_BYTES = 64 << 20;
 const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 // Stdout may hold this much before new events wait for the reader.
 const STDOUT_BUFFER_BYTES = 1 << 20;
+// About 100 MB of ids at most, whatever the window: a flood of distinct signed events cannot grow it further.
+const DEDUP_MAX_ENTRIES = 1_000_000;
+// Synchronous forwarding: connections kept to the downstream (one per concurrent Telnyx request).
+const SYNC_FORWARD_SOCKETS = 64;
+// Spooled forwarding: the first retry waits up to this long, doubling up to --retry-max-delay.
+const RETRY_BASE_DELAY_MS = 500;
 
 /**
  * Wires the config into a listening relay: keys → verifier, stdout sink, dead-letter file, relay,
@@ -60,24 +82,30 @@ export async function startApp(config: Config, io: AppIo): Promise<RunningApp> {
     resolveStopped = resolve;
   });
 
-  const sink = createStreamSink({
-    stream: io.stdout,
-    timeoutMs: config.sinkTimeoutMs,
-    maxBufferedBytes: STDOUT_BUFFER_BYTES,
+  const metrics = createMetrics();
+  const deadLetters = createDeadLetterFile(config.deadLetterFile);
+  const dedup = createDedup({ windowMs: config.dedupWindowMs, maxEntries: DEDUP_MAX_ENTRIES, now });
+  const sink = await openSink(config, {
+    ...io,
+    metrics,
+    deadLetters,
+    dedup,
     onFatal: (error) => {
       log.error("stdout failed; stopping", { error: (error as NodeJS.ErrnoException).code ?? error.message });
       void stop("stdout failed", 1);
     },
   });
-  const deadLetters = createDeadLetterFile(config.deadLetterFile);
   const verify = createVerifier({ keys: config.keys, toleranceSeconds: config.toleranceSeconds, now });
-  const relay = createRelay({ verify, sink, deadLetters, now });
+  const relay = createRelay({ verify, sink, deadLetters, dedup, metrics, now });
   const handler = createHttpHandler({
     path: config.path,
     bodyLimit: config.bodyLimit,
     relay,
     log,
+    bodyBudget: Math.max(BODY_BUDGET_BYTES, config.bodyLimit),
     draining: () => stopping !== undefined,
+    ready: () => sink.ready(),
+    metrics,
   });
 
   const server: Server = createServer(
@@ -89,11 +117,32 @@ export async function startApp(config: Config, io: AppIo): Promise<RunningApp> {
     },
     handler,
   );
-  // An idle or stalled socket (no bytes either way) is dropped after the request timeout too.
-  server.timeout = config.requestTimeoutMs;
+  server.maxConnections = MAX_CONNECTIONS;
+  // Expect: 100-continue goes through the same handler, which invites the body only after the
+  // header-level checks passed.
+  server.on("checkContinue", handler);
+  // Requests Node's parser refuses itself (malformed, headers too large, too slow) get the same
+  // one-line JSON answer and log line as the relay's own refusals.
+  server.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) => {
+    const status = error.code === "HPE_HEADER_OVERFLOW" ? 431 : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
+    if (error.code !== "ECONNRESET" && error.code !== "EPIPE") {
+      log.warn("request refused", { status, reason: "bad_request", detail: error.code ?? error.message, remote: socket.remoteAddress });
+      metrics.request(status);
+    }
+    // As Node's default handler: answer only if no response has begun on this socket.
+    const current = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (socket.writable && !current?.headersSent) {
+      const body = `${JSON.stringify({ error: "bad_request", message: `the request could not be read (${error.code ?? "malformed"})` })}\n`;
+      socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+    } else {
+      socket.destroy();
+    }
+  });
 
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
+    server.once("error", (error) => {
+      void sink.close(0).finally(() => reject(error));
+    });
     server.listen({ port: config.port, host: config.host }, () => {
       server.off("error", reject);
       resolve();
@@ -113,7 +162,7 @@ export async function startApp(config: Config, io: AppIo): Promise<RunningApp> {
         log.warn("shutdown timeout: closing connections with requests still in flight");
         server.closeAllConnections();
       }
-      await sink.flush(Math.max(0, deadline - now()));
+      await sink.close(Math.max(0, deadline - now()));
       await deadLetters.close();
       log.info("stopped", { why, exitCode: code });
       resolveStopped(code);
@@ -122,5 +171,52 @@ export async function startApp(config: Config, io: AppIo): Promise<RunningApp> {
     return stopping;
   }
 
-  return { port: address.port, address: address.address, stop: (why) => stop(why), stopped };
+  return { sink: sink.name, port: address.port, address: address.address, stop: (why) => stop(why), stopped };
+}
+
+interface SinkDeps extends AppIo {
+  readonly metrics: Metrics;
+  readonly deadLetters: DeadLetterFile;
+  readonly dedup: Dedup;
+  readonly onFatal: (error: Error) => void;
+}
+
+/** The sink the config asks for: stdout, synchronous forwarding, or the spool and its deliverer. */
+async function openSink(config: Config, deps: SinkDeps): Promise<Sink> {
+  const { log, now, metrics } = deps;
+  const forward = config.forward;
+  if (forward === undefined) {
+    return createStreamSink({ stream: deps.stdout, timeoutMs: config.sinkTimeoutMs, maxBufferedBytes: STDOUT_BUFFER_BYTES, onFatal: deps.onFatal });
+  }
+  if (forward.spool === undefined) {
+    const poster = createPoster(forward, SYNC_FORWARD_SOCKETS, now);
+    return createForwardSink({ post: poster.post, closePoster: poster.close, metrics, now });
+  }
+
+  const spool = forward.spool;
+  const journal = await openJournal({
+    dir: spool.dir,
+    maxBytes: spool.maxBytes,
+    dedupWindowMs: config.dedupWindowMs,
+    now,
+    onWarning: (message, fields) => log.warn(message, fields),
+  });
+  for (const [id, at] of journal.recentIds) deps.dedup.remember(id, at);
+  const poster = createPoster(forward, spool.concurrency, now);
+  const deliverer = createDeliverer({
+    post: poster.post,
+    ack: (id) => journal.ack(id),
+    deadLetters: deps.deadLetters,
+    concurrency: spool.concurrency,
+    baseDelayMs: RETRY_BASE_DELAY_MS,
+    maxDelayMs: spool.retryMaxDelayMs,
+    random: Math.random,
+    now,
+    log,
+    metrics,
+  });
+  metrics.spool(() => ({ depth: journal.depth(), bytes: journal.bytes() }));
+  if (journal.recovered.length > 0) log.info("spool recovered", { events: journal.recovered.length, bytes: journal.bytes() });
+  for (const event of journal.recovered) deliverer.enqueue(event);
+  return createSpoolSink({ journal, maxBytes: spool.maxBytes, deliverer, closePoster: poster.close, log, now });
 }

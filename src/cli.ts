@@ -31,7 +31,10 @@ export function parseCli(argv: readonly string[]): Command {
     parsed = parseArgs({ args: [...argv], options: PARSE_OPTIONS, strict: true, allowPositionals: false });
   } catch (error) {
     // node:util's messages are clear ("Unknown option '--prot'"); keep only their first line.
-    return { command: "usage-error", message: String((error as Error).message).split("\n")[0] as string };
+    const message = String((error as Error).message).split("\n")[0] as string;
+    // A PEM key starts with "-----", which parseArgs takes for a flag.
+    const hint = message.includes("ambiguous") ? "; a value that starts with '-' must be given as --flag=value" : "";
+    return { command: "usage-error", message: `${message}${hint}` };
   }
   if (parsed.values.help) return { command: "help" };
   if (parsed.values.version) return { command: "version" };
@@ -70,9 +73,10 @@ export function helpText(version: string): string {
     `  ${"-h, --help".padEnd(34)}Show this help.`,
     `  ${"-V, --version".padEnd(34)}Show the version.`,
     "",
-    "DURATION: a number with ms, s or m (a bare number is seconds). SIZE: bytes, or with KiB or MiB.",
+    "DURATION: a number with ms, s, m or h (a bare number is seconds). SIZE: bytes, or with KiB, MiB or GiB.",
     "Exit status: 0 after SIGTERM/SIGINT, 1 when the relay fails while running (e.g. stdout closed),",
-    "2 for a bad option or key. Logs are JSON lines on stderr; stdout carries events only.",
+    "2 for a bad option or key or an address it cannot listen on. Logs are JSON lines on stderr;",
+    "stdout carries events only.",
     "",
   ].join("\n");
 }

@@ -1,3 +1,5 @@
+import type { Writable } from "node:stream";
+
 /** Log levels, from most to least verbose. */
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 
@@ -38,4 +40,37 @@ export function createLogger(write: (line: string) => void, level: LogLevel, now
     };
   };
   return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
+}
+
+/**
+ * A line writer for a stream that may be slow or gone: the log must never cost the relay its memory
+ * or its life. Past `maxBufferedBytes` waiting in the stream, lines are dropped and counted (the
+ * count is written once there is room again); a failed stream (EPIPE) stops logging, silently.
+ *
+ * @param stream stderr, usually.
+ * @param maxBufferedBytes How much may wait in the stream before lines are dropped.
+ * @returns A `write` function for {@link createLogger}.
+ * @example
+ * ```ts
+ * const log = createLogger(boundedWriter(process.stderr, 1 << 20), "info", Date.now);
+ * ```
+ */
+export function boundedWriter(stream: Writable, maxBufferedBytes: number): (line: string) => void {
+  let broken = false;
+  let dropped = 0;
+  stream.on("error", () => {
+    broken = true;
+  });
+  return (line) => {
+    if (broken) return;
+    if (stream.writableLength > maxBufferedBytes) {
+      dropped++;
+      return;
+    }
+    if (dropped > 0) {
+      stream.write(`${JSON.stringify({ time: new Date().toISOString(), level: "warn", message: "log lines dropped: stderr was not being read", dropped })}\n`);
+      dropped = 0;
+    }
+    stream.write(line);
+  };
 }

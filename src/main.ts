@@ -5,11 +5,13 @@ import process from "node:process";
 import { startApp } from "./app.ts";
 import { helpText, parseCli } from "./cli.ts";
 import { loadConfig } from "./config.ts";
-import { createLogger } from "./log.ts";
+import { boundedWriter, createLogger } from "./log.ts";
 import { VERSION } from "./version.ts";
 import { within } from "./within.ts";
 
 const USAGE_ERROR = 2;
+// Log lines waiting for a slow stderr past this are dropped (and counted), not buffered.
+const STDERR_BUFFER_BYTES = 1 << 20;
 const RUNTIME_ERROR = 1;
 
 async function main(): Promise<number> {
@@ -42,13 +44,15 @@ async function main(): Promise<number> {
     return USAGE_ERROR;
   }
 
-  const log = createLogger((line) => process.stderr.write(line), config.logLevel, Date.now);
+  const log = createLogger(boundedWriter(process.stderr, STDERR_BUFFER_BYTES), config.logLevel, Date.now);
   let app;
   try {
     app = await startApp(config, { stdout: process.stdout, log, now: Date.now });
   } catch (error) {
-    log.error("cannot listen", { error: (error as NodeJS.ErrnoException).code ?? (error as Error).message, host: config.host, port: config.port });
-    return RUNTIME_ERROR;
+    // Still before listening (address in use or not available, spool directory not writable…):
+    // like a bad option, one plain line and status 2.
+    process.stderr.write(`telnyx-relay: cannot start: ${String((error as Error).message).split("\n")[0]}\n`);
+    return USAGE_ERROR;
   }
   const running = app;
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -57,7 +61,7 @@ async function main(): Promise<number> {
   // Handlers first: whoever reads the `listening` line may signal at once.
   process.once("SIGTERM", onSignal);
   process.once("SIGINT", onSignal);
-  log.info("listening", { address: app.address, port: app.port, path: config.path, keys: config.keys.length, version: VERSION });
+  log.info("listening", { address: app.address, port: app.port, path: config.path, keys: config.keys.length, sink: app.sink, version: VERSION });
   return app.stopped;
 }
 

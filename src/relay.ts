@@ -7,6 +7,8 @@ import { validateReferStatus } from "./pipeline/validate.ts";
 import type { HeaderValue, Verifier } from "./pipeline/verify.ts";
 import type { DeadLetterFile } from "./sinks/dead-letter.ts";
 import type { Sink } from "./sinks/sink.ts";
+import type { Dedup } from "./pipeline/dedup.ts";
+import type { Metrics } from "./metrics.ts";
 
 /** One webhook delivery as it came off the wire: the two Telnyx headers and the raw body bytes. */
 export interface Delivery {
@@ -15,10 +17,11 @@ export interface Delivery {
   readonly body: Uint8Array;
 }
 
-/** The event was handed to the sink: answer 200. */
+/** The event was handed to the sink, or had been already (a redelivery): answer 200. */
 export interface Accepted {
   readonly ok: true;
   readonly id: string;
+  readonly duplicate: boolean;
 }
 
 /** What {@link createRelay} needs. */
@@ -26,6 +29,8 @@ export interface RelayOptions {
   readonly verify: Verifier;
   readonly sink: Sink;
   readonly deadLetters: DeadLetterFile;
+  readonly dedup: Dedup;
+  readonly metrics: Metrics;
   readonly now: () => number;
 }
 
@@ -33,7 +38,7 @@ export interface RelayOptions {
 export type Relay = (delivery: Delivery) => Promise<Accepted | Rejection>;
 
 /**
- * Makes the relay's core: verify → parse → validate → CloudEvent → sink.
+ * Makes the relay's core: verify → parse → validate → CloudEvent → dedup → sink.
  *
  * Nothing is parsed before the signature holds. A signed delivery that is not a valid event is
  * written to the dead-letter file before it is refused (and refused with 503 if that write fails,
@@ -48,25 +53,28 @@ export type Relay = (delivery: Delivery) => Promise<Accepted | Rejection>;
  * ```
  */
 export function createRelay(options: RelayOptions): Relay {
-  const { verify, sink, deadLetters, now } = options;
+  const { verify, sink, deadLetters, dedup, metrics, now } = options;
 
   return async function relay(delivery) {
     const verified = verify(delivery.timestampHeader, delivery.signatureHeader, delivery.body);
-    if (!verified.ok) return verified;
+    if (!verified.ok) {
+      metrics.verificationFailure(verified.reason);
+      return verified;
+    }
 
     const fields = parseForm(verified.body);
     const valid = validateReferStatus(fields);
     if (!valid.ok) {
       const kept = await deadLetters.write({
         receivedAt: new Date(now()).toISOString(),
-        reason: valid.reason,
+        reason: "invalid_event",
         detail: valid.detail,
         headers: {
           // verify() accepted them, so each is a single string.
           "telnyx-timestamp": String(delivery.timestampHeader),
           "telnyx-signature-ed25519": String(delivery.signatureHeader),
         },
-        body: Buffer.from(verified.body.buffer, verified.body.byteOffset, verified.body.byteLength).toString("utf8"),
+        ...rawBody(verified.body),
       });
       if (!kept) {
         return reject("dead_letter_unavailable", `${valid.detail}; and the dead-letter file could not be written, so it was not kept`);
@@ -75,8 +83,25 @@ export function createRelay(options: RelayOptions): Relay {
     }
 
     const id = eventId(fields);
-    const delivered = await sink.deliver(encodeCloudEvent(valid.event, id));
+    const event = encodeCloudEvent(valid.event, id);
+    const delivered = await dedup.once(id, () => sink.deliver(event));
+    if (delivered === "duplicate") {
+      metrics.duplicate();
+      return { ok: true, id, duplicate: true };
+    }
     if (!delivered.ok) return delivered;
-    return { ok: true, id };
+    metrics.accepted();
+    return { ok: true, id, duplicate: false };
   };
+}
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** The body for a dead letter: as text when that loses nothing, else as base64. */
+function rawBody(bytes: Uint8Array): { body: string } | { bodyBase64: string } {
+  try {
+    return { body: strictUtf8.decode(bytes) };
+  } catch {
+    return { bodyBase64: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64") };
+  }
 }

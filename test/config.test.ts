@@ -97,13 +97,16 @@ describe("loadConfig() options from flags and environment variables", () => {
     ["body-limit", "TELNYX_RELAY_BODY_LIMIT", "1MiB", "bodyLimit", 1048576, "1024"],
     ["dead-letter-file", "TELNYX_RELAY_DEAD_LETTER_FILE", "/var/spool/dead.jsonl", "deadLetterFile", "/var/spool/dead.jsonl", "/tmp/x"],
     ["sink-timeout", "TELNYX_RELAY_SINK_TIMEOUT", "250ms", "sinkTimeoutMs", 250, "1s"],
-    ["request-timeout", "TELNYX_RELAY_REQUEST_TIMEOUT", "1m", "requestTimeoutMs", 60000, "2s"],
-    ["shutdown-timeout", "TELNYX_RELAY_SHUTDOWN_TIMEOUT", "3", "shutdownTimeoutMs", 3000, "4s"],
+    ["request-timeout", "TELNYX_RELAY_REQUEST_TIMEOUT", "1m", "requestTimeoutMs", 60000, "40s"],
+    ["shutdown-timeout", "TELNYX_RELAY_SHUTDOWN_TIMEOUT", "6", "shutdownTimeoutMs", 6000, "8s"],
     ["log-level", "TELNYX_RELAY_LOG_LEVEL", "debug", "logLevel", "debug", "error"],
+    ["dedup-window", "TELNYX_RELAY_DEDUP_WINDOW", "10m", "dedupWindowMs", 600000, "0"],
   ];
+  // The forwarding options build Config.forward and are covered in config-forward.test.ts.
+  const FORWARD_FLAGS = ["forward-url", "forward-header", "forward-secret", "forward-timeout", "spool-dir", "spool-max-bytes", "delivery-concurrency", "retry-max-delay"];
 
   test("the table below covers every option in OPTIONS but the two key options", () => {
-    const covered = new Set(["public-key", "public-key-file", ...options.map(([flag]) => flag)]);
+    const covered = new Set(["public-key", "public-key-file", ...FORWARD_FLAGS, ...options.map(([flag]) => flag)]);
     assert.deepEqual(OPTIONS.map((spec) => spec.flag).filter((flag) => !covered.has(flag)), []);
     for (const [flag, env] of options) {
       assert.equal(OPTIONS.find((spec) => spec.flag === flag)?.env, env, flag);
@@ -286,7 +289,8 @@ describe("loadConfig() errors", () => {
     ["tolerance", "5d", /duration/],
     ["tolerance", "-1s", /duration/],
     ["tolerance", "2d", /duration/],
-    ["tolerance", "25h", /duration/],
+    ["tolerance", "25h", /more than a day/],
+    ["tolerance", "5d", /duration/],
     ["tolerance", "1441m", /more than a day/],
     ["sink-timeout", "0", /more than 0/],
     ["request-timeout", "0ms", /more than 0/],
@@ -333,6 +337,8 @@ describe("parseDurationMs", () => {
     ["86400s", 86_400_000],
     ["1440m", 86_400_000],
     ["5S", 5000],
+    ["1h", 3_600_000],
+    ["24h", 86_400_000],
     ["250MS", 250],
   ];
   for (const [text, ms] of durations) {
@@ -341,7 +347,7 @@ describe("parseDurationMs", () => {
     });
   }
 
-  const refused: readonly string[] = ["", "s", "5d", "1h", "-1s", "+1s", "1e3", "1,5s", ".5s", "5.s", "5 s", "Infinity", "NaN", "0x10", "86401s", "86400001ms", "1441m", "9".repeat(400)];
+  const refused: readonly string[] = ["", "s", "5d", "-1s", "+1s", "1e3", "1,5s", ".5s", "5.s", "5 s", "Infinity", "NaN", "0x10", "86401s", "86400001ms", "1441m", "9".repeat(400)];
   for (const text of refused) {
     test(`parseDurationMs() refuses ${JSON.stringify(text.length > 20 ? `${text.slice(0, 8)}…` : text)} with a message`, () => {
       const result = parseDurationMs(text);

@@ -22,6 +22,8 @@ export const REJECTION_REASONS = [
   "bad_signature",
   "invalid_event",
   "sink_unavailable",
+  "spool_full",
+  "overloaded",
   "dead_letter_unavailable",
 ] as const;
 
@@ -67,6 +69,8 @@ const STATUS: Readonly<Record<RejectionReason, number>> = {
   invalid_event: 400,
   // Ours, and temporary: Telnyx retries (at the failover URL) on anything but 200, so nothing is lost.
   sink_unavailable: 503,
+  spool_full: 503,
+  overloaded: 503,
   dead_letter_unavailable: 503,
 };
 

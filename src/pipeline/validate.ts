@@ -77,7 +77,7 @@ export function validateReferStatus(fields: ReadonlyArray<readonly [string, stri
 
   const timestamp = data.Timestamp;
   const time = timestamp ? normalizeDateTime(timestamp) : undefined;
-  if (timestamp && time === undefined) problems.push(`Timestamp ${quote(timestamp)} is not a date-time with a time zone`);
+  if (timestamp && time === undefined) problems.push(`Timestamp ${quote(timestamp)} is not a valid date-time with a time zone (RFC 3339 or RFC 2822)`);
 
   for (const name of SIP_CODE_FIELDS) {
     const code = data[name];

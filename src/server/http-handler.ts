@@ -1,27 +1,37 @@
 import { Buffer } from "node:buffer";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "../log.ts";
+import type { Metrics } from "../metrics.ts";
 import { reject, statusOf, type Rejection } from "../pipeline/rejection.ts";
 import type { HeaderValue } from "../pipeline/verify.ts";
 import type { Relay } from "../relay.ts";
-import { readBody } from "./read-body.ts";
+import { createByteBudget, readBody } from "./read-body.ts";
 
 /** What {@link createHttpHandler} needs. */
 export interface HttpHandlerOptions {
   /** The path Telnyx POSTs to; the query string, if any, is ignored. */
   readonly path: string;
-  /** The most body bytes read. */
+  /** The most body bytes read for one request. */
   readonly bodyLimit: number;
+  /** The most body bytes held at once for all requests together (slow senders cannot add up). */
+  readonly bodyBudget: number;
   readonly relay: Relay;
   readonly log: Logger;
   /** True once shutdown began: answers then carry `Connection: close`. */
   readonly draining: () => boolean;
+  /** True while the sink can take events. */
+  readonly ready: () => boolean;
+  readonly metrics: Metrics;
 }
 
 const HEALTH_PATH = "/healthz";
+const READY_PATH = "/readyz";
+const METRICS_PATH = "/metrics";
 const FORM = "application/x-www-form-urlencoded";
 const JSON_TYPE = "application/json";
 const HEALTHY = `${JSON.stringify({ status: "ok" })}\n`;
+const READY = `${JSON.stringify({ status: "ready" })}\n`;
+const PROMETHEUS_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
 /**
  * The node:http adapter around the relay: routing, the admission checks that need only headers
@@ -39,7 +49,8 @@ const HEALTHY = `${JSON.stringify({ status: "ok" })}\n`;
  * ```
  */
 export function createHttpHandler(options: HttpHandlerOptions) {
-  const { path, bodyLimit, relay, log, draining } = options;
+  const { path, bodyLimit, relay, log, draining, ready, metrics } = options;
+  const budget = createByteBudget(options.bodyBudget);
 
   const refuse = (req: IncomingMessage, res: ServerResponse, rejection: Rejection, headers?: Record<string, string>): void => {
     const status = statusOf(rejection.reason);
@@ -48,16 +59,17 @@ export function createHttpHandler(options: HttpHandlerOptions) {
       reason: rejection.reason,
       detail: rejection.detail,
       method: req.method,
-      path: req.url,
+      path: clip(req.url ?? ""),
       remote: req.socket.remoteAddress,
     });
     send(res, status, `${JSON.stringify({ error: rejection.reason, message: rejection.detail })}\n`, headers);
   };
 
-  const send = (res: ServerResponse, status: number, body: string, headers?: Record<string, string>): void => {
+  const send = (res: ServerResponse, status: number, body: string, headers?: Record<string, string>, type = JSON_TYPE): void => {
     if (res.headersSent || res.destroyed) return;
+    metrics.request(status);
     res.statusCode = status;
-    res.setHeader("Content-Type", JSON_TYPE);
+    res.setHeader("Content-Type", type);
     res.setHeader("Content-Length", Buffer.byteLength(body));
     if (headers) for (const name in headers) res.setHeader(name, headers[name] as string);
     if (draining()) res.setHeader("Connection", "close");
@@ -69,17 +81,24 @@ export function createHttpHandler(options: HttpHandlerOptions) {
     const query = url.indexOf("?");
     const requestPath = query === -1 ? url : url.slice(0, query);
 
-    if (requestPath === HEALTH_PATH) {
-      if (req.method === "GET" || req.method === "HEAD") return send(res, 200, HEALTHY);
-      return refuse(req, res, reject("method_not_allowed", `${req.method} is not allowed on ${HEALTH_PATH}; use GET`), { Allow: "GET, HEAD" });
+    if (requestPath === HEALTH_PATH || requestPath === READY_PATH || requestPath === METRICS_PATH) {
+      if (req.method !== "GET" && req.method !== "HEAD") {
+        return refuse(req, res, reject("method_not_allowed", `${req.method} is not allowed on ${requestPath}; use GET`), { Allow: "GET, HEAD" });
+      }
+      if (requestPath === HEALTH_PATH) return send(res, 200, HEALTHY);
+      if (requestPath === METRICS_PATH) return send(res, 200, metrics.render(), undefined, PROMETHEUS_TYPE);
+      if (!draining() && ready()) return send(res, 200, READY);
+      // Not a refusal of the caller: no warn line, or every probe would log one.
+      const why = draining() ? "the relay is shutting down" : "the sink cannot take events now";
+      return send(res, 503, `${JSON.stringify({ error: "not_ready", message: why })}\n`);
     }
-    if (requestPath !== path) return refuse(req, res, reject("not_found", `nothing is served at ${requestPath}`));
+    if (requestPath !== path) return refuse(req, res, reject("not_found", `nothing is served at ${clip(requestPath)}`));
     if (req.method !== "POST") {
       return refuse(req, res, reject("method_not_allowed", `${req.method} is not allowed on ${path}; Telnyx webhooks are POSTed`), { Allow: "POST" });
     }
 
     if (!isForm(req.headers["content-type"])) {
-      return refuse(req, res, reject("unsupported_media_type", `Content-Type must be ${FORM}`), { Accept: FORM });
+      return refuse(req, res, reject("unsupported_media_type", `Content-Type must be ${FORM}`), { "Accept-Post": FORM });
     }
     const declared = Number(req.headers["content-length"] ?? 0);
     if (declared > bodyLimit) {
@@ -87,7 +106,10 @@ export function createHttpHandler(options: HttpHandlerOptions) {
       return refuse(req, res, reject("too_large", `body is larger than the limit of ${bodyLimit} bytes`), { Connection: "close" });
     }
 
-    readBody(req, bodyLimit)
+    // Only now, with every header-level check passed, invite a client that waits for it to send
+    // the body (curl does for bodies over 1 MB): a body that would be refused is never invited.
+    if (/100-continue/i.test(req.headers.expect ?? "")) res.writeContinue();
+    readBody(req, bodyLimit, budget)
       .then((body) => {
         if (!(body instanceof Uint8Array)) {
           return refuse(req, res, body, body.reason === "too_large" ? { Connection: "close" } : undefined);
@@ -98,7 +120,8 @@ export function createHttpHandler(options: HttpHandlerOptions) {
           body,
         }).then((outcome) => {
           if (!outcome.ok) return refuse(req, res, outcome, statusOf(outcome.reason) === 503 ? { "Retry-After": "1" } : undefined);
-          send(res, 200, `{"status":"accepted","id":"${outcome.id}"}\n`);
+          log.debug(outcome.duplicate ? "duplicate answered" : "event accepted", { id: outcome.id });
+          send(res, 200, `{"status":"${outcome.duplicate ? "duplicate" : "accepted"}","id":"${outcome.id}"}\n`);
         });
       })
       .catch((error: unknown) => {
@@ -131,4 +154,9 @@ function headerValues(raw: readonly string[], lowerCaseName: string): HeaderValu
     else found.push(value);
   }
   return found;
+}
+
+/** A received text cut short for a log line, so a long URL cannot make every log line long. */
+function clip(text: string): string {
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }

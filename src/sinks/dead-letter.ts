@@ -1,16 +1,32 @@
 import { open, type FileHandle } from "node:fs/promises";
 
-/** One signed delivery that could not become an event, kept so it is not lost. */
-export interface DeadLetter {
-  /** When the relay received it (RFC 3339). */
-  readonly receivedAt: string;
-  readonly reason: string;
-  readonly detail: string;
-  /** The two Telnyx headers as received, so the record can be re-verified or replayed. */
-  readonly headers: { readonly "telnyx-timestamp": string; readonly "telnyx-signature-ed25519": string };
-  /** The raw body, decoded as UTF-8 (Telnyx form bodies are ASCII). */
-  readonly body: string;
-}
+/**
+ * A signed delivery that could not become an event (`invalid_event`), or an event the downstream
+ * refused for good (`downstream_rejected`): kept so it is not lost.
+ */
+export type DeadLetter =
+  | {
+      /** When the relay received it (RFC 3339). */
+      readonly receivedAt: string;
+      readonly reason: "invalid_event";
+      readonly detail: string;
+      /** The two Telnyx headers as received, so the record can be re-verified or replayed. */
+      readonly headers: { readonly "telnyx-timestamp": string; readonly "telnyx-signature-ed25519": string };
+      /** The raw body as text when it is valid UTF-8 (Telnyx form bodies are ASCII)… */
+      readonly body?: string;
+      /** …or else as base64, so the record still verifies against its signature. */
+      readonly bodyBase64?: string;
+    }
+  | {
+      readonly receivedAt: string;
+      readonly reason: "downstream_rejected";
+      readonly detail: string;
+      readonly id: string;
+      /** The downstream's answer: its status and the start of its body. */
+      readonly response: { readonly status: number; readonly bodyExcerpt: string };
+      /** The CloudEvent that was forwarded, as JSON text. */
+      readonly event: string;
+    };
 
 /** An append-only JSON-lines file of dead letters. */
 export interface DeadLetterFile {

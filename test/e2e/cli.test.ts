@@ -46,6 +46,8 @@ describe("start-up and usage", () => {
     ["a misspelt env var", [], { TELNYX_PUBLIC_KEY: keys.portalKey, TELNYX_RELAY_PROT: "1" }, /TELNYX_RELAY_PROT is not a telnyx-relay setting/],
     ["an unreadable key file", ["--public-key-file", join(dir, "missing.pem")], {}, /cannot read .*missing\.pem: ENOENT/],
     ["a dead-letter file in a missing directory", ["--dead-letter-file", join(dir, "no/such/dir/d.jsonl")], { TELNYX_PUBLIC_KEY: keys.portalKey }, /--dead-letter-file/],
+    ["a host that is not an address", ["--host", "not a host", ...["--dead-letter-file", join(dir, "dl-host.jsonl")]], { TELNYX_PUBLIC_KEY: keys.portalKey }, /cannot start/],
+    ["a sink timeout longer than the shutdown timeout", ["--sink-timeout", "20s"], { TELNYX_PUBLIC_KEY: keys.portalKey }, /--sink-timeout .* must be shorter than --shutdown-timeout/],
   ];
   for (const [name, argv, env, message] of usageErrors) {
     test(`${name}: exit 2 with a one-line message, before listening`, async () => {
@@ -58,12 +60,12 @@ describe("start-up and usage", () => {
     });
   }
 
-  test("the port in use: exit 1 with a log line naming the error", async () => {
+  test("the port in use: exit 2 with a one-line message naming the error, before listening", async () => {
     const first = await startChildRelay({ env: { TELNYX_PUBLIC_KEY: keys.portalKey }, args: deadLetterArgs });
     try {
       const { code, stderr } = await runRelay(["--host", "127.0.0.1", "--port", String(first.port), ...deadLetterArgs], { TELNYX_PUBLIC_KEY: keys.portalKey });
-      assert.equal(code, 1);
-      assert.match(stderr, /"message":"cannot listen".*"error":"EADDRINUSE"/);
+      assert.equal(code, 2);
+      assert.match(stderr, /^telnyx-relay: cannot start: .*EADDRINUSE[^\n]*\n$/);
     } finally {
       first.child.kill("SIGTERM");
       await first.exited;
@@ -150,7 +152,7 @@ describe("stopping", () => {
   });
 
   test("a stalled in-flight request does not hold shutdown past --shutdown-timeout", async () => {
-    const relay = await startChildRelay({ env: { TELNYX_PUBLIC_KEY: keys.portalKey }, args: [...deadLetterArgs, "--shutdown-timeout", "300ms"] });
+    const relay = await startChildRelay({ env: { TELNYX_PUBLIC_KEY: keys.portalKey }, args: [...deadLetterArgs, "--shutdown-timeout", "300ms", "--sink-timeout", "100ms"] });
     const socket = connect({ port: relay.port, host: "127.0.0.1" });
     socket.on("error", () => {});
     socket.write(`POST /webhooks/telnyx HTTP/1.1\r\nHost: x\r\nContent-Type: ${FORM}\r\nContent-Length: 100\r\n\r\nCallSid=`);
@@ -201,6 +203,20 @@ describe("stdout as a pipe", () => {
     relay.child.kill("SIGTERM");
     assert.deepEqual(await relay.exited, { code: 0, signal: null });
     for (const id of accepted) assert.ok(seen.has(id), `event ${id} was answered 200 but never written`);
+  });
+
+  test("a closed stderr silences the log but the relay goes on serving", async () => {
+    const relay = await startChildRelay({ env: { TELNYX_PUBLIC_KEY: keys.portalKey }, args: deadLetterArgs });
+    try {
+      relay.child.stderr!.destroy();
+      // Refusals log a line each: with stderr gone, those writes fail (EPIPE) and must not kill it.
+      for (let i = 0; i < 20; i++) assert.equal((await postSigned(relay.url, makeKeys().privateKey, SEED_BODY)).status, 401);
+      assert.equal((await postSigned(relay.url, keys.privateKey, SEED_BODY)).status, 200);
+      await relay.waitForLine(() => true);
+    } finally {
+      relay.child.kill("SIGTERM");
+      assert.deepEqual(await relay.exited, { code: 0, signal: null });
+    }
   });
 
   test("a reader that goes away (EPIPE) ends the relay with exit 1 and a log line", async () => {

@@ -4,6 +4,8 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Buffer } from "node:buffer";
+import { connect } from "node:net";
 import { Writable } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { signDelivery } from "../../src/pipeline/sign.ts";
@@ -191,6 +193,79 @@ describe("the relay over HTTP", () => {
       );
       assert.equal(statusOfRaw(response), 200, response);
     });
+  });
+
+  describe("requests Node's own parser refuses get the relay's JSON answer and a log line", () => {
+    test("a malformed request line → 400 with a one-line JSON body", async () => {
+      const response = await rawExchange(relay.port, "GARBAGE\r\n\r\n");
+      assert.equal(statusOfRaw(response), 400);
+      const body = response.slice(response.indexOf("\r\n\r\n") + 4);
+      assert.equal(JSON.parse(body).error, "bad_request");
+      assert.ok(relay.logs.some((entry) => entry.message === "request refused" && entry.status === 400 && entry.reason === "bad_request"));
+    });
+    test("headers over 16 KiB → 431 with a JSON body", async () => {
+      const response = await rawExchange(relay.port, `POST /webhooks/telnyx HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`);
+      assert.equal(statusOfRaw(response), 431);
+      assert.match(response, /"error":"bad_request"/);
+    });
+  });
+
+  describe("Expect: 100-continue", () => {
+    test("a body over the limit is refused with 413 and never invited (no 100 Continue)", async () => {
+      const response = await rawExchange(
+        relay.port,
+        `POST /webhooks/telnyx HTTP/1.1\r\nHost: x\r\nContent-Type: ${FORM}\r\nContent-Length: 3000000\r\nExpect: 100-continue\r\n\r\n`,
+      );
+      assert.equal(statusOfRaw(response), 413);
+      assert.doesNotMatch(response, /100 Continue/);
+    });
+    test("a signed event is invited with 100 Continue, then answered 200", async () => {
+      const h = signDelivery(keys.privateKey, SEED_BODY, nowSeconds());
+      const socket = connect({ port: relay.port, host: "127.0.0.1" });
+      let response = "";
+      socket.on("data", (chunk) => {
+        response += chunk.toString();
+        if (response.includes("100 Continue") && !response.includes("200 OK")) socket.write(SEED_BODY);
+      });
+      socket.write(
+        `POST /webhooks/telnyx HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: ${FORM}\r\nContent-Length: ${SEED_BODY.length}\r\nExpect: 100-continue\r\n` +
+          `telnyx-timestamp: ${h["telnyx-timestamp"]}\r\ntelnyx-signature-ed25519: ${h["telnyx-signature-ed25519"]}\r\n\r\n`,
+      );
+      await new Promise((resolve) => socket.on("close", resolve));
+      assert.match(response, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK/);
+    });
+  });
+
+  test("a signed, invalid body that is not UTF-8 is dead-lettered as base64 that still verifies", async () => {
+    const body = Buffer.concat([Buffer.from("CallSid=v3%3Ax&Junk="), Buffer.from([0xff, 0xfe])]);
+    const timestamp = nowSeconds();
+    const headers = signDelivery(keys.privateKey, body, timestamp);
+    const answer = await post(relay.url, body, { "content-type": FORM, ...headers });
+    assert.equal(answer.status, 400);
+    const record = JSON.parse(readFileSync(join(dir, "dead.jsonl"), "utf8").trim().split("\n").at(-1) as string);
+    assert.equal(record.body, undefined);
+    assert.deepEqual(Buffer.from(record.bodyBase64, "base64"), body);
+    assert.deepEqual(signDelivery(keys.privateKey, Buffer.from(record.bodyBase64, "base64"), timestamp), record.headers);
+  });
+
+  test("a redelivery within the dedup window is answered 200 duplicate and not written again", async () => {
+    const body = encodeForm([...SEED_FIELDS, ["Attempt", "dedup-test"]]);
+    const before = relay.lines.length;
+    const first = await postSigned(relay.url, keys.privateKey, body);
+    const second = await postSigned(relay.url, keys.privateKey, body);
+    assert.equal(JSON.parse(first.text).status, "accepted");
+    assert.deepEqual(JSON.parse(second.text), { status: "duplicate", id: JSON.parse(first.text).id });
+    assert.equal(relay.lines.length, before + 1);
+  });
+
+  test("GET /readyz is 200 while stdout takes lines; GET /metrics counts answers and failures", async () => {
+    assert.equal((await fetch(`http://127.0.0.1:${relay.port}/readyz`)).status, 200);
+    const metrics = await fetch(`http://127.0.0.1:${relay.port}/metrics`);
+    assert.match(metrics.headers.get("content-type") ?? "", /^text\/plain; version=0\.0\.4/);
+    const text = await metrics.text();
+    assert.match(text, /^telnyx_relay_requests_total\{status="200"\} [1-9][0-9]*$/m);
+    assert.match(text, /^telnyx_relay_verification_failures_total\{reason="bad_signature"\} [1-9][0-9]*$/m);
+    assert.match(text, /^telnyx_relay_events_duplicate_total [1-9][0-9]*$/m);
   });
 
   test("a signed but invalid event → 400 with the reason, kept in the dead-letter file, not on stdout", async () => {
