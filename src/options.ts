@@ -15,19 +15,22 @@ export interface OptionSpec {
   readonly value: string;
   /** The default, as a user would write it; undefined when there is none. */
   readonly default: string | undefined;
-  /** The flag may be given several times (the env var then takes a comma-separated list). */
+  /** The flag may be given several times (the env var then takes a list, split on {@link separator}). */
   readonly multiple: boolean;
+  /** What separates list items in the env var: "," or, for values that may hold commas, a newline. */
+  readonly separator: "," | "\n";
   readonly help: string;
 }
 
-const option = (flag: string, env: string, value: string, defaultValue: string | undefined, help: string, multiple = false): OptionSpec => ({
-  flag,
-  env,
-  value,
-  default: defaultValue,
-  multiple,
-  help,
-});
+const option = (
+  flag: string,
+  env: string,
+  value: string,
+  defaultValue: string | undefined,
+  help: string,
+  multiple = false,
+  separator: "," | "\n" = ",",
+): OptionSpec => ({ flag, env, value, default: defaultValue, multiple, separator, help });
 
 /** The options, in the order `--help` lists them. */
 export const OPTIONS: readonly OptionSpec[] = [
@@ -55,5 +58,22 @@ export const OPTIONS: readonly OptionSpec[] = [
   option("sink-timeout", "TELNYX_RELAY_SINK_TIMEOUT", "DURATION", "5s", "How long a request waits for a blocked stdout before 503."),
   option("request-timeout", "TELNYX_RELAY_REQUEST_TIMEOUT", "DURATION", "30s", "Time a client has to send a whole request (headers: at most 10s)."),
   option("shutdown-timeout", "TELNYX_RELAY_SHUTDOWN_TIMEOUT", "DURATION", "10s", "On SIGTERM/SIGINT, how long to finish in-flight requests and flush."),
+  option("dedup-window", "TELNYX_RELAY_DEDUP_WINDOW", "DURATION", "1h", "An event id already accepted within this window is answered 200 and not handed on again; 0 turns it off."),
+  option("forward-url", "TELNYX_RELAY_FORWARD_URL", "URL", undefined, "POST each event to this http(s) URL instead of writing it to stdout."),
+  option(
+    "forward-header",
+    "TELNYX_RELAY_FORWARD_HEADER",
+    "'NAME: VALUE'",
+    undefined,
+    "Extra header on every forwarded request. Repeatable (env: one per line).",
+    true,
+    "\n",
+  ),
+  option("forward-secret", "TELNYX_RELAY_FORWARD_SECRET", "whsec_…", undefined, "Sign forwarded requests the Standard Webhooks way with this secret."),
+  option("forward-timeout", "TELNYX_RELAY_FORWARD_TIMEOUT", "DURATION", "5s", "Deadline of one forwarded request."),
+  option("spool-dir", "TELNYX_RELAY_SPOOL_DIR", "PATH", undefined, "Spool events here (fsync) before answering 200, and forward them in the background."),
+  option("spool-max-bytes", "TELNYX_RELAY_SPOOL_MAX_BYTES", "SIZE", "256MiB", "Spool size limit; past it new events are answered 503."),
+  option("delivery-concurrency", "TELNYX_RELAY_DELIVERY_CONCURRENCY", "N", "8", "Spooled mode: forwarded requests in flight at once."),
+  option("retry-max-delay", "TELNYX_RELAY_RETRY_MAX_DELAY", "DURATION", "5m", "Spooled mode: the cap of the exponential backoff between retries."),
   option("log-level", "TELNYX_RELAY_LOG_LEVEL", "LEVEL", "info", "debug, info, warn or error. Logs are JSON lines on stderr."),
 ];

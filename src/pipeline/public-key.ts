@@ -42,7 +42,7 @@ const PEM = /^-----BEGIN PUBLIC KEY-----\r?\n([A-Za-z0-9+/=\r\n]+)\r?\n-----END 
 function parsePem(pem: string): KeyObject {
   const match = PEM.exec(pem);
   const base64 = match?.[1]?.replace(/[\r\n]/g, "");
-  const der = base64 === undefined ? undefined : decodeStrictBase64(base64, (base64.length / 4) * 3 - (base64.match(/=+$/)?.[0].length ?? 0));
+  const der = base64 === undefined ? undefined : decodeStrictBase64(base64);
   if (der === undefined) {
     throw new SyntaxError("Cannot parse public key: expected exactly one PEM 'PUBLIC KEY' (SPKI) block");
   }

@@ -17,6 +17,8 @@ export interface Sink {
    * when that cannot happen within the sink's deadline. Never throws for an expected failure.
    */
   deliver(event: EncodedEvent): Promise<Delivered | Rejection>;
-  /** Waits, at most `timeoutMs`, for everything already taken to be handed on. */
-  flush(timeoutMs: number): Promise<void>;
+  /** True while the sink can take events (for `GET /readyz`). */
+  ready(): boolean;
+  /** Waits, at most `timeoutMs`, for everything already taken to be handed on or made durable, then lets go of its resources. */
+  close(timeoutMs: number): Promise<void>;
 }

@@ -98,7 +98,7 @@ export function createStreamSink(options: StreamSinkOptions): Sink {
     return DELIVERED;
   }
 
-  async function flush(flushTimeoutMs: number): Promise<void> {
+  async function close(flushTimeoutMs: number): Promise<void> {
     if (failure !== undefined || stream.writableLength === 0) return;
     const drained = new Promise<void>((resolve) => {
       stream.write("", () => resolve());
@@ -106,5 +106,6 @@ export function createStreamSink(options: StreamSinkOptions): Sink {
     await within(drained, flushTimeoutMs);
   }
 
-  return { name: "stdout", deliver, flush };
+  const ready = (): boolean => failure === undefined && stream.writableLength < maxBufferedBytes;
+  return { name: "stdout", deliver, ready, close };
 }

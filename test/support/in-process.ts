@@ -46,6 +46,8 @@ export async function startTestRelay(keys: TestKeys, overrides: Partial<Config> 
     requestTimeoutMs: 30_000,
     shutdownTimeoutMs: 5000,
     logLevel: "debug",
+    dedupWindowMs: 3_600_000,
+    forward: undefined,
     ...overrides,
   };
   const log = createLogger((line) => logs.push(JSON.parse(line) as Record<string, unknown>), config.logLevel, Date.now);

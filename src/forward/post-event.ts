@@ -1,0 +1,123 @@
+import { Buffer } from "node:buffer";
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import type { ForwardConfig } from "../config.ts";
+import type { EncodedEvent } from "../pipeline/cloud-event.ts";
+import { signStandardWebhook } from "./standard-webhooks.ts";
+
+/** What one forward attempt came to. */
+export type PostResult =
+  | { readonly kind: "delivered"; readonly status: number }
+  /** Worth trying again: 408, 429, 5xx, a network error or a timeout. */
+  | { readonly kind: "retry"; readonly status: number | undefined; readonly retryAfterMs: number | undefined; readonly reason: string }
+  /** The downstream refused it for good (another 4xx, or a redirect): retrying cannot help. */
+  | { readonly kind: "reject"; readonly status: number; readonly bodyExcerpt: string };
+
+/** Sends one event downstream, once. Never throws. */
+export type PostEvent = (event: EncodedEvent) => Promise<PostResult>;
+
+const EXCERPT_BYTES = 1024;
+
+/**
+ * Makes the function that POSTs one event to the downstream as a structured-mode CloudEvent.
+ *
+ * Headers: `Content-Type: application/cloudevents+json`, `Idempotency-Key` and `ce-id` equal to the
+ * event id (so the receiver can deduplicate our retries and Telnyx's redeliveries alike), the user's
+ * extra headers, and, with a secret, the Standard Webhooks signature. Connections are kept alive.
+ *
+ * @param forward The target, headers, secret and per-request timeout.
+ * @param maxSockets Connections to keep to the downstream.
+ * @param now The clock (ms), for the signature's timestamp.
+ * @returns The post function and a `close` that drops idle connections.
+ * @example
+ * ```ts
+ * const { post } = createPoster(config.forward, 8, Date.now);
+ * const result = await post(encodeCloudEvent(event, id));
+ * ```
+ */
+export function createPoster(forward: ForwardConfig, maxSockets: number, now: () => number): { post: PostEvent; close(): void } {
+  const { url, secret, timeoutMs } = forward;
+  const https = url.protocol === "https:";
+  const agent = https ? new HttpsAgent({ keepAlive: true, maxSockets }) : new HttpAgent({ keepAlive: true, maxSockets });
+  const send = https ? httpsRequest : httpRequest;
+  const fixedHeaders: Record<string, string> = { "content-type": "application/cloudevents+json; charset=utf-8" };
+  for (const [name, value] of forward.headers) fixedHeaders[name] = value;
+
+  function post(event: EncodedEvent): Promise<PostResult> {
+    const body = Buffer.from(event.json);
+    const headers: Record<string, string | number> = {
+      ...fixedHeaders,
+      "content-length": body.length,
+      "idempotency-key": event.id,
+      "ce-id": event.id,
+      ...(secret ? signStandardWebhook(secret, event.id, Math.floor(now() / 1000), event.json) : {}),
+    };
+    return new Promise<PostResult>((resolve) => {
+      let settled = false;
+      const finish = (result: PostResult): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve(result);
+      };
+      const request = send(url, { method: "POST", headers, agent }, (response) => {
+        readExcerpt(response).then((excerpt) => finish(classify(response, excerpt, now)), () => finish(retry(undefined, "the response was cut off")));
+      });
+      const timer = setTimeout(() => {
+        finish(retry(undefined, `no answer within ${timeoutMs} ms`));
+        request.destroy();
+      }, timeoutMs);
+      request.on("error", (error: NodeJS.ErrnoException) => finish(retry(undefined, error.code ?? error.message)));
+      request.end(body);
+    });
+  }
+
+  return { post, close: () => agent.destroy() };
+}
+
+function retry(status: number | undefined, reason: string, retryAfterMs?: number): PostResult {
+  return { kind: "retry", status, retryAfterMs, reason };
+}
+
+function classify(response: IncomingMessage, excerpt: string, now: () => number): PostResult {
+  const status = response.statusCode ?? 0;
+  if (status >= 200 && status < 300) return { kind: "delivered", status };
+  if (status === 408 || status === 429 || status >= 500) {
+    return retry(status, `the downstream answered ${status}`, parseRetryAfter(response.headers["retry-after"], now));
+  }
+  return { kind: "reject", status, bodyExcerpt: excerpt };
+}
+
+/** Reads up to EXCERPT_BYTES of the body and drains the rest, so the connection can be reused. */
+function readExcerpt(response: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    response.on("data", (chunk: Buffer) => {
+      if (size < EXCERPT_BYTES) chunks.push(chunk.subarray(0, EXCERPT_BYTES - size));
+      size += chunk.length;
+    });
+    response.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    response.on("error", reject);
+    response.on("aborted", () => reject(new Error("aborted")));
+  });
+}
+
+/**
+ * Parses `Retry-After`: delay seconds or an HTTP date (RFC 9110 section 10.2.3).
+ *
+ * @param value The header.
+ * @param now The clock, ms.
+ * @returns Milliseconds to wait, or undefined when absent or unreadable.
+ * @example
+ * ```ts
+ * parseRetryAfter("120", Date.now); // 120000
+ * ```
+ */
+export function parseRetryAfter(value: string | undefined, now: () => number): number | undefined {
+  if (value === undefined) return undefined;
+  const text = value.trim();
+  if (/^[0-9]{1,9}$/.test(text)) return Number(text) * 1000;
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now());
+}

@@ -1,0 +1,114 @@
+/**
+ * Counters, gauges and one histogram, rendered in the Prometheus text exposition format (0.0.4)
+ * by hand: no client library, nothing allocated per request beyond a map lookup.
+ *
+ * @module
+ */
+
+/** Latency buckets, in seconds: from a loopback round trip to a downstream near its timeout. */
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** The relay's metrics. */
+export interface Metrics {
+  /** A request was answered with `status`. */
+  request(status: number): void;
+  /** A request failed the signature check for `reason`. */
+  verificationFailure(reason: string): void;
+  /** An event was handed to the sink (stdout written, forwarded, or spooled). */
+  accepted(): void;
+  /** A redelivery was recognised and not handed on again. */
+  duplicate(): void;
+  /** The downstream acknowledged an event, `seconds` after the relay accepted it. */
+  forwarded(seconds: number): void;
+  /** A forward attempt will be retried. */
+  retry(): void;
+  /** An event went to the dead-letter file. */
+  deadLettered(): void;
+  /** Sets where the spool gauges read from. */
+  spool(read: () => { depth: number; bytes: number }): void;
+  /** The text for `GET /metrics`. */
+  render(): string;
+}
+
+/**
+ * Makes an empty set of metrics.
+ *
+ * @returns The metrics.
+ * @example
+ * ```ts
+ * const metrics = createMetrics();
+ * metrics.request(200);
+ * metrics.render(); // "# HELP telnyx_relay_requests_total …"
+ * ```
+ */
+export function createMetrics(): Metrics {
+  const requests = new Map<number, number>();
+  const failures = new Map<string, number>();
+  let accepted = 0;
+  let duplicates = 0;
+  let forwarded = 0;
+  let retries = 0;
+  let deadLettered = 0;
+  const buckets = new Array<number>(LATENCY_BUCKETS.length).fill(0);
+  let latencySum = 0;
+  let latencyCount = 0;
+  let readSpool: (() => { depth: number; bytes: number }) | undefined;
+
+  const bump = <K>(map: Map<K, number>, key: K): void => {
+    map.set(key, (map.get(key) ?? 0) + 1);
+  };
+
+  return {
+    request: (status) => bump(requests, status),
+    verificationFailure: (reason) => bump(failures, reason),
+    accepted: () => void accepted++,
+    duplicate: () => void duplicates++,
+    forwarded(seconds) {
+      forwarded++;
+      latencySum += seconds;
+      latencyCount++;
+      // Cumulative buckets: a sample counts in every bucket whose bound it does not exceed.
+      for (let i = 0; i < LATENCY_BUCKETS.length; i++) if (seconds <= (LATENCY_BUCKETS[i] as number)) buckets[i] = (buckets[i] as number) + 1;
+    },
+    retry: () => void retries++,
+    deadLettered: () => void deadLettered++,
+    spool(read) {
+      readSpool = read;
+    },
+    render() {
+      const lines: string[] = [];
+      const family = (name: string, type: string, help: string, samples: Array<[string, number]>) => {
+        lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+        for (const [labels, value] of samples) lines.push(`${name}${labels} ${value}`);
+      };
+      family("telnyx_relay_requests_total", "counter", "HTTP requests answered, by status code.", [...requests].map(([status, n]) => [`{status="${status}"}`, n]));
+      family(
+        "telnyx_relay_verification_failures_total",
+        "counter",
+        "Requests that failed the Telnyx signature check, by reason.",
+        [...failures].map(([reason, n]) => [`{reason="${reason}"}`, n]),
+      );
+      family("telnyx_relay_events_accepted_total", "counter", "Verified, valid events handed to the sink.", [["", accepted]]);
+      family("telnyx_relay_events_duplicate_total", "counter", "Redeliveries answered 200 and not handed on again.", [["", duplicates]]);
+      family("telnyx_relay_events_forwarded_total", "counter", "Events acknowledged by the downstream.", [["", forwarded]]);
+      family("telnyx_relay_delivery_retries_total", "counter", "Forward attempts that will be retried.", [["", retries]]);
+      family("telnyx_relay_events_dead_lettered_total", "counter", "Events written to the dead-letter file.", [["", deadLettered]]);
+      if (readSpool) {
+        const spool = readSpool();
+        family("telnyx_relay_spool_depth", "gauge", "Spooled events not yet acknowledged by the downstream.", [["", spool.depth]]);
+        family("telnyx_relay_spool_bytes", "gauge", "Bytes of the spool on disk.", [["", spool.bytes]]);
+      }
+      lines.push(
+        "# HELP telnyx_relay_delivery_latency_seconds Time from accepting an event to the downstream's acknowledgement.",
+        "# TYPE telnyx_relay_delivery_latency_seconds histogram",
+      );
+      LATENCY_BUCKETS.forEach((bound, i) => lines.push(`telnyx_relay_delivery_latency_seconds_bucket{le="${bound}"} ${buckets[i]}`));
+      lines.push(
+        `telnyx_relay_delivery_latency_seconds_bucket{le="+Inf"} ${latencyCount}`,
+        `telnyx_relay_delivery_latency_seconds_sum ${latencySum}`,
+        `telnyx_relay_delivery_latency_seconds_count ${latencyCount}`,
+      );
+      return `${lines.join("\n")}\n`;
+    },
+  };
+}

@@ -1,0 +1,86 @@
+/** What {@link createDedup} needs. */
+export interface DedupOptions {
+  /** How long an accepted id is remembered; 0 turns deduplication off. */
+  readonly windowMs: number;
+  /** The most ids remembered; the oldest are forgotten first past it (bounds memory under a flood). */
+  readonly maxEntries: number;
+  readonly now: () => number;
+}
+
+/** Remembers the ids of accepted events for a while. */
+export interface Dedup {
+  /**
+   * Runs `accept` for an event unless its id was accepted within the window. Concurrent calls for
+   * one id share the first call's outcome: if it is accepted, the others are duplicates; if not,
+   * the next one tries again. The id is remembered only once `accept` resolves `{ ok: true }`.
+   *
+   * @returns `accept`'s result, or `"duplicate"`.
+   */
+  once<T extends { readonly ok: boolean }>(id: string, accept: () => Promise<T>): Promise<T | "duplicate">;
+  /** Remembers an id accepted at `at` (ms): for ids recovered from a spool at start-up. */
+  remember(id: string, at: number): void;
+  /** How many ids are remembered now. */
+  size(): number;
+}
+
+/**
+ * Makes the deduplication stage. It runs after verification, so only signed ids take memory.
+ *
+ * Telnyx delivers some events more than once; the event id is derived from the signed fields, so a
+ * redelivery has the same id and is answered 200 without being handed on again.
+ *
+ * @param options The window, the size bound and the clock.
+ * @returns The dedup stage.
+ * @example
+ * ```ts
+ * const dedup = createDedup({ windowMs: 3_600_000, maxEntries: 1_000_000, now: Date.now });
+ * const result = await dedup.once(id, () => sink.deliver(event));
+ * ```
+ */
+export function createDedup(options: DedupOptions): Dedup {
+  const { windowMs, maxEntries, now } = options;
+  // Insertion order is (almost) acceptance order, so the oldest ids are at the front.
+  const seen = new Map<string, number>();
+  const inFlight = new Map<string, Promise<{ readonly ok: boolean }>>();
+
+  const forgetOld = (): void => {
+    const cutoff = now() - windowMs;
+    for (const [id, at] of seen) {
+      if (at > cutoff && seen.size <= maxEntries) break;
+      seen.delete(id);
+    }
+  };
+
+  const remember = (id: string, at: number): void => {
+    if (windowMs <= 0) return;
+    seen.delete(id);
+    seen.set(id, at);
+    forgetOld();
+  };
+
+  const isSeen = (id: string): boolean => {
+    const at = seen.get(id);
+    return at !== undefined && at > now() - windowMs;
+  };
+
+  async function once<T extends { readonly ok: boolean }>(id: string, accept: () => Promise<T>): Promise<T | "duplicate"> {
+    if (windowMs <= 0) return accept();
+    for (;;) {
+      if (isSeen(id)) return "duplicate";
+      const running = inFlight.get(id);
+      if (running === undefined) break;
+      await running.catch(() => undefined);
+    }
+    const attempt = accept();
+    inFlight.set(id, attempt);
+    try {
+      const result = await attempt;
+      if (result.ok) remember(id, now());
+      return result;
+    } finally {
+      inFlight.delete(id);
+    }
+  }
+
+  return { once, remember, size: () => seen.size };
+}

@@ -1,0 +1,259 @@
+// Forwarding, as users run it: the relay as a child process, a real node:http downstream on
+// loopback, events signed with keys made here. Synchronous mode and spooled mode, retries, dead
+// letters, duplicates, the spool limit, and a SIGKILL in the middle of an outage.
+import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+import { encodeForm, SEED_BODY, SEED_FIELDS } from "../../scripts/seed-event.ts";
+import { startChildRelay, type ChildRelay } from "../support/child-relay.ts";
+import { freePort, startDownstream } from "../support/downstream.ts";
+import { postSigned } from "../support/http.ts";
+import { makeKeys } from "../support/keys.ts";
+
+const keys = makeKeys();
+const root = mkdtempSync(join(tmpdir(), "telnyx-relay-forward-"));
+after(() => rmSync(root, { recursive: true, force: true }));
+let dirs = 0;
+const freshDir = (): string => join(root, `d${dirs++}`);
+
+/** The body of distinct event number `n` (a different CallSid). */
+function eventBody(n: number): string {
+  return encodeForm(SEED_FIELDS.map(([name, value]): [string, string] => [name, name === "CallSid" ? `v3:call-${n}` : value]));
+}
+
+async function stopped(relay: ChildRelay): Promise<void> {
+  if (relay.child.exitCode === null && relay.child.signalCode === null) relay.child.kill("SIGTERM");
+  await relay.exited;
+}
+
+/** Polls `condition` every 20 ms, failing after `ms` (a bound on the wait, not a timing assertion). */
+async function eventually(condition: () => boolean, what: string, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe("synchronous forwarding (no spool)", () => {
+  test("each event is POSTed as a structured CloudEvent with dedup and user headers, and signed; 200 only after the downstream's 2xx", async () => {
+    const downstream = await startDownstream();
+    const secret = Buffer.from("a secret of at least twenty-four bytes").toString("base64");
+    const relay = await startChildRelay({
+      env: { TELNYX_PUBLIC_KEY: keys.portalKey, TELNYX_RELAY_FORWARD_HEADER: "Authorization: Bearer t0ken\nX-Team: voice" },
+      args: ["--dead-letter-file", join(root, "dl-sync.jsonl"), "--forward-url", downstream.url, "--forward-secret", `whsec_${secret}`],
+    });
+    try {
+      const answer = await postSigned(relay.url, keys.privateKey, SEED_BODY);
+      assert.equal(answer.status, 200, answer.text);
+      const { id } = JSON.parse(answer.text);
+      assert.equal(downstream.received.length, 1);
+      const [request] = downstream.received;
+      assert.ok(request);
+      assert.equal(request.headers["content-type"], "application/cloudevents+json; charset=utf-8");
+      assert.equal(request.headers["idempotency-key"], id);
+      assert.equal(request.headers["ce-id"], id);
+      assert.equal(request.headers.authorization, "Bearer t0ken");
+      assert.equal(request.headers["x-team"], "voice");
+      const event = JSON.parse(request.body);
+      assert.equal(event.id, id);
+      assert.deepEqual(event.data, Object.fromEntries(SEED_FIELDS));
+      // Standard Webhooks: HMAC-SHA256 over id.timestamp.body with the secret's bytes.
+      const expected = createHmac("sha256", Buffer.from(secret, "base64"))
+        .update(`${request.headers["webhook-id"]}.${request.headers["webhook-timestamp"]}.${request.body}`)
+        .digest("base64");
+      assert.equal(request.headers["webhook-id"], id);
+      assert.equal(request.headers["webhook-signature"], `v1,${expected}`);
+      assert.equal(relay.lines.length, 0, "forwarding mode writes no events to stdout");
+    } finally {
+      await stopped(relay);
+      await downstream.close();
+    }
+  });
+
+  test("while the downstream is down or failing the relay answers 503 (Telnyx retries); once it is back, 200", async () => {
+    const port = await freePort();
+    const relay = await startChildRelay({
+      env: { TELNYX_PUBLIC_KEY: keys.portalKey },
+      args: ["--dead-letter-file", join(root, "dl-sync2.jsonl"), "--forward-url", `http://127.0.0.1:${port}/events`, "--forward-timeout", "500ms"],
+    });
+    try {
+      const down = await postSigned(relay.url, keys.privateKey, SEED_BODY);
+      assert.equal(down.status, 503);
+      assert.equal(JSON.parse(down.text).error, "sink_unavailable");
+      assert.equal((await fetch(`http://127.0.0.1:${relay.port}/readyz`)).status, 503, "not ready while the downstream is unreachable");
+
+      const downstream = await startDownstream(port);
+      try {
+        downstream.answer(() => ({ status: 500 }));
+        assert.equal((await postSigned(relay.url, keys.privateKey, SEED_BODY)).status, 503);
+        downstream.answer(() => "hang");
+        assert.equal((await postSigned(relay.url, keys.privateKey, SEED_BODY)).status, 503, "a downstream slower than --forward-timeout is a 503");
+        downstream.answer(() => ({ status: 204 }));
+        assert.equal((await postSigned(relay.url, keys.privateKey, SEED_BODY)).status, 200);
+        assert.equal((await fetch(`http://127.0.0.1:${relay.port}/readyz`)).status, 200);
+      } finally {
+        await stopped(relay);
+        await downstream.close();
+      }
+    } finally {
+      await stopped(relay);
+    }
+  });
+});
+
+describe("spooled forwarding", () => {
+  test("events are answered 200 once spooled and delivered in the background, with retries through 500, 429 and timeouts", async () => {
+    const downstream = await startDownstream();
+    // The first request of each event fails in its own way; the next is acknowledged.
+    const failures = [{ status: 500 }, { status: 429, headers: { "retry-after": "0" } }, "hang" as const];
+    const tries = new Map<string, number>();
+    downstream.answer((request) => {
+      const id = String(request.headers["ce-id"]);
+      const n = tries.get(id) ?? 0;
+      tries.set(id, n + 1);
+      const index = Number(JSON.parse(request.body).subject.split("-").at(-1)) % failures.length;
+      return n === 0 ? (failures[index] as { status: number }) : { status: 200 };
+    });
+    const relay = await startChildRelay({
+      env: { TELNYX_PUBLIC_KEY: keys.portalKey },
+      args: [
+        "--dead-letter-file", join(root, "dl-spool.jsonl"),
+        "--forward-url", downstream.url,
+        "--spool-dir", freshDir(),
+        "--forward-timeout", "300ms",
+        "--retry-max-delay", "100ms",
+      ],
+    });
+    try {
+      const ids: string[] = [];
+      for (let n = 0; n < 9; n++) {
+        const answer = await postSigned(relay.url, keys.privateKey, eventBody(n));
+        assert.equal(answer.status, 200, answer.text);
+        ids.push(JSON.parse(answer.text).id);
+      }
+      await eventually(() => ids.every((id) => (tries.get(id) ?? 0) >= 2), "every event to be retried and acknowledged");
+      const metrics = await (await fetch(`http://127.0.0.1:${relay.port}/metrics`)).text();
+      assert.match(metrics, /^telnyx_relay_events_forwarded_total 9$/m);
+      assert.match(metrics, /^telnyx_relay_delivery_retries_total (9|[1-9][0-9])$/m);
+      await eventually(() => /^telnyx_relay_spool_depth 0$/m.test(metrics), "the spool to be empty", 1);
+    } finally {
+      await stopped(relay);
+      await downstream.close();
+    }
+  });
+
+  test("a 4xx from the downstream is final: the event goes to the dead-letter file with the response, and is not retried", async () => {
+    const downstream = await startDownstream();
+    downstream.answer(() => ({ status: 422, body: "CallSid unknown to us" }));
+    const deadLetterFile = join(root, "dl-422.jsonl");
+    const relay = await startChildRelay({
+      env: { TELNYX_PUBLIC_KEY: keys.portalKey },
+      args: ["--dead-letter-file", deadLetterFile, "--forward-url", downstream.url, "--spool-dir", freshDir()],
+    });
+    try {
+      const answer = await postSigned(relay.url, keys.privateKey, SEED_BODY);
+      assert.equal(answer.status, 200);
+      const { id } = JSON.parse(answer.text);
+      await eventually(() => readFileSync(deadLetterFile, "utf8").includes(id), "the dead letter");
+      const record = JSON.parse(readFileSync(deadLetterFile, "utf8").trim().split("\n").at(-1) as string);
+      assert.equal(record.reason, "downstream_rejected");
+      assert.equal(record.id, id);
+      assert.deepEqual(record.response, { status: 422, bodyExcerpt: "CallSid unknown to us" });
+      assert.equal(JSON.parse(record.event).id, id);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(downstream.received.length, 1, "a 4xx is not retried");
+    } finally {
+      await stopped(relay);
+      await downstream.close();
+    }
+  });
+
+  test("a redelivery from Telnyx is answered 200 and forwarded once, also after a restart", async () => {
+    const downstream = await startDownstream();
+    const spoolDir = freshDir();
+    const args = ["--dead-letter-file", join(root, "dl-dup.jsonl"), "--forward-url", downstream.url, "--spool-dir", spoolDir];
+    const first = await startChildRelay({ env: { TELNYX_PUBLIC_KEY: keys.portalKey }, args });
+    try {
+      const one = await postSigned(first.url, keys.privateKey, SEED_BODY);
+      const two = await postSigned(first.url, keys.privateKey, SEED_BODY);
+      assert.equal(one.status, 200);
+      assert.equal(two.status, 200);
+      assert.equal(JSON.parse(two.text).status, "duplicate");
+      await downstream.waitFor(1);
+    } finally {
+      await stopped(first);
+    }
+    const second = await startChildRelay({ env: { TELNYX_PUBLIC_KEY: keys.portalKey }, args });
+    try {
+      const three = await postSigned(second.url, keys.privateKey, SEED_BODY);
+      assert.equal(three.status, 200);
+      assert.equal(JSON.parse(three.text).status, "duplicate", "the dedup window survives a restart in spooled mode");
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.equal(downstream.received.length, 1);
+    } finally {
+      await stopped(second);
+      await downstream.close();
+    }
+  });
+
+  test("a full spool answers 503 spool_full instead of filling the disk", async () => {
+    const port = await freePort(); // the downstream is down: nothing drains the spool
+    const relay = await startChildRelay({
+      env: { TELNYX_PUBLIC_KEY: keys.portalKey },
+      args: ["--dead-letter-file", join(root, "dl-full.jsonl"), "--forward-url", `http://127.0.0.1:${port}/`, "--spool-dir", freshDir(), "--spool-max-bytes", "8KiB"],
+    });
+    try {
+      let accepted = 0;
+      let full = 0;
+      for (let n = 0; n < 100 && full === 0; n++) {
+        const answer = await postSigned(relay.url, keys.privateKey, eventBody(n));
+        if (answer.status === 200) accepted++;
+        else {
+          assert.equal(answer.status, 503, answer.text);
+          assert.equal(JSON.parse(answer.text).error, "spool_full");
+          full++;
+        }
+      }
+      assert.ok(accepted > 0 && full === 1, `accepted ${accepted}, full ${full}`);
+      assert.equal((await fetch(`http://127.0.0.1:${relay.port}/readyz`)).status, 503, "a full spool is not ready");
+    } finally {
+      await stopped(relay);
+    }
+  });
+
+  test("SIGKILL mid-stream while the downstream is down: after a restart every event answered 200 arrives, once per id", async () => {
+    const port = await freePort();
+    const spoolDir = freshDir();
+    const args = ["--dead-letter-file", join(root, "dl-kill.jsonl"), "--forward-url", `http://127.0.0.1:${port}/events`, "--spool-dir", spoolDir, "--retry-max-delay", "200ms"];
+    const first = await startChildRelay({ env: { TELNYX_PUBLIC_KEY: keys.portalKey }, args });
+    const answered = new Set<string>();
+    // Requests in flight at once, so the kill lands in the middle of group commits.
+    let n = 0;
+    const sender = async (): Promise<void> => {
+      while (n < 400 && first.child.exitCode === null && first.child.signalCode === null) {
+        const answer = await postSigned(first.url, keys.privateKey, eventBody(n++)).catch(() => undefined);
+        if (answer?.status === 200) answered.add(JSON.parse(answer.text).id);
+      }
+    };
+    const senders = Promise.all(Array.from({ length: 8 }, sender));
+    await eventually(() => answered.size >= 100, "100 answered events");
+    first.child.kill("SIGKILL");
+    await senders;
+    assert.equal((await first.exited).signal, "SIGKILL");
+
+    const downstream = await startDownstream(port);
+    const second = await startChildRelay({ env: { TELNYX_PUBLIC_KEY: keys.portalKey }, args });
+    try {
+      const ids = (): Set<string> => new Set(downstream.received.map((request) => String(request.headers["ce-id"])));
+      await eventually(() => [...answered].every((id) => ids().has(id)), "every answered event downstream", 30_000);
+      assert.ok(second.logs.some((entry) => entry.message === "spool recovered"));
+    } finally {
+      await stopped(second);
+      await downstream.close();
+    }
+  });
+});
