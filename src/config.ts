@@ -158,11 +158,19 @@ export function loadConfig(flags: ReadonlyMap<string, readonly string[]>, env: E
     forward: undefined,
   };
 
+  const given = (flag: string): boolean => flags.has(flag) || (env[envOf(flag)] ?? "") !== "";
   const forwardUrl = one("forward-url", parseForwardUrl, { url: undefined as URL | undefined }).url;
-  const forwardOnly = ["forward-header", "forward-secret", "spool-dir"].filter((flag) => flags.has(flag) || (env[envOf(flag)] ?? "") !== "");
-  if (forwardUrl === undefined) {
-    for (const flag of forwardOnly) errors.push(`--${flag} (${envOf(flag)}) needs --forward-url`);
-  } else {
+  if (!given("forward-url")) {
+    for (const flag of ["forward-header", "forward-secret", "forward-timeout", "spool-dir"].filter(given)) {
+      errors.push(`--${flag} (${envOf(flag)}) needs --forward-url`);
+    }
+  }
+  if (!given("spool-dir")) {
+    for (const flag of ["spool-max-bytes", "delivery-concurrency", "retry-max-delay"].filter(given)) {
+      errors.push(`--${flag} (${envOf(flag)}) needs --spool-dir`);
+    }
+  }
+  if (forwardUrl !== undefined) {
     const headers: Array<readonly [string, string]> = [];
     const headerValues = values("forward-header");
     for (const text of headerValues?.list ?? []) {
@@ -208,14 +216,15 @@ function envOf(flag: string): string {
 // Each parser returns the value wrapped in an object, or a string saying what is wrong.
 
 function parseForwardUrl(text: string): { url: URL } | string {
+  // Never quoted back: a URL may carry a secret.
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    return `${JSON.stringify(text)} is not a URL`;
+    return "is not a URL";
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") return `${JSON.stringify(text)} must be an http or https URL`;
   if (url.username || url.password) return "credentials in the URL would be logged; use --forward-header 'Authorization: …'";
+  if (url.protocol !== "http:" && url.protocol !== "https:") return `must be an http or https URL, not ${url.protocol}`;
   return { url };
 }
 
@@ -238,8 +247,9 @@ function parseHeader(text: string): readonly [string, string] | string {
   const colon = text.indexOf(":");
   const name = colon === -1 ? "" : text.slice(0, colon).trim();
   const value = colon === -1 ? "" : text.slice(colon + 1).trim();
-  if (!TOKEN.test(name)) return `${JSON.stringify(name || text.slice(0, 20))}: expected 'Name: value'`;
-  if (/[\r\n\0]/.test(value)) return `the value of ${name} holds a line break`;
+  // The text is not quoted back: a malformed header may well be a credential.
+  if (!TOKEN.test(name)) return "expected 'Name: value' with a valid header name";
+  if (/[^\t\x20-\x7e\x80-\xff]/.test(value)) return `the value of ${name} holds a control character or a character HTTP cannot carry`;
   if (RESERVED_HEADERS.has(name.toLowerCase())) return `${name} is set by the relay and cannot be replaced`;
   return [name, value];
 }

@@ -63,7 +63,9 @@ export function createMetrics(): Metrics {
     verificationFailure: (reason) => bump(failures, reason),
     accepted: () => void accepted++,
     duplicate: () => void duplicates++,
-    forwarded(seconds) {
+    forwarded(latency) {
+      // A clock stepped back (or a recovered event stamped ahead) must not count as negative time.
+      const seconds = Math.max(0, latency);
       forwarded++;
       latencySum += seconds;
       latencyCount++;

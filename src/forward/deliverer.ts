@@ -96,6 +96,7 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
         response: { status: result.status, bodyExcerpt: result.bodyExcerpt },
         event: item.event.json,
       });
+      if (stopped) return;
       if (kept) {
         ack(id);
         metrics.deadLettered();
@@ -106,7 +107,8 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
       }
     } else {
       metrics.retry();
-      const delay = result.retryAfterMs !== undefined ? Math.min(result.retryAfterMs, MAX_RETRY_AFTER_MS) : backoff(item.tries);
+      // Retry-After is a floor, never a reason to skip the backoff (a "Retry-After: 0" loop).
+      const delay = Math.max(Math.min(result.retryAfterMs ?? 0, MAX_RETRY_AFTER_MS), backoff(item.tries));
       log.debug("forward failed; retrying", { id, tries: item.tries, reason: result.reason, status: result.status, delayMs: Math.round(delay) });
       later(item, delay);
     }

@@ -17,6 +17,7 @@ export type PostResult =
 export type PostEvent = (event: EncodedEvent) => Promise<PostResult>;
 
 const EXCERPT_BYTES = 1024;
+const IMF_FIXDATE = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT$/;
 
 /**
  * Makes the function that POSTs one event to the downstream as a structured-mode CloudEvent.
@@ -40,12 +41,17 @@ export function createPoster(forward: ForwardConfig, maxSockets: number, now: ()
   const https = url.protocol === "https:";
   const agent = https ? new HttpsAgent({ keepAlive: true, maxSockets }) : new HttpAgent({ keepAlive: true, maxSockets });
   const send = https ? httpsRequest : httpRequest;
-  const fixedHeaders: Record<string, string> = { "content-type": "application/cloudevents+json; charset=utf-8" };
-  for (const [name, value] of forward.headers) fixedHeaders[name] = value;
+  const fixedHeaders: Record<string, string | string[]> = { "content-type": "application/cloudevents+json; charset=utf-8" };
+  for (const [name, value] of forward.headers) {
+    // A name given twice is sent twice, as the user wrote it.
+    const key = Object.keys(fixedHeaders).find((existing) => existing.toLowerCase() === name.toLowerCase()) ?? name;
+    const previous = fixedHeaders[key];
+    fixedHeaders[key] = previous === undefined ? value : [...(Array.isArray(previous) ? previous : [previous]), value];
+  }
 
   function post(event: EncodedEvent): Promise<PostResult> {
     const body = Buffer.from(event.json);
-    const headers: Record<string, string | number> = {
+    const headers: Record<string, string | string[] | number> = {
       ...fixedHeaders,
       "content-length": body.length,
       "idempotency-key": event.id,
@@ -60,9 +66,16 @@ export function createPoster(forward: ForwardConfig, maxSockets: number, now: ()
         clearTimeout(timer);
         resolve(result);
       };
-      const request = send(url, { method: "POST", headers, agent }, (response) => {
-        readExcerpt(response).then((excerpt) => finish(classify(response, excerpt, now)), () => finish(retry(undefined, "the response was cut off")));
-      });
+      let request: ReturnType<typeof send>;
+      try {
+        request = send(url, { method: "POST", headers, agent }, (response) => {
+          readExcerpt(response).then((excerpt) => finish(classify(response, excerpt, now)), () => finish(retry(undefined, "the response was cut off")));
+        });
+      } catch (error) {
+        // Node refuses to send some header values; retrying would not change that.
+        resolve({ kind: "reject", status: 0, bodyExcerpt: `the request could not be sent: ${(error as Error).message}` });
+        return;
+      }
       const timer = setTimeout(() => {
         finish(retry(undefined, `no answer within ${timeoutMs} ms`));
         request.destroy();
@@ -118,6 +131,8 @@ export function parseRetryAfter(value: string | undefined, now: () => number): n
   if (value === undefined) return undefined;
   const text = value.trim();
   if (/^[0-9]{1,9}$/.test(text)) return Number(text) * 1000;
+  // Only the HTTP date form (IMF-fixdate): Date.parse alone reads "-5" or "1.5" as dates.
+  if (!IMF_FIXDATE.test(text)) return undefined;
   const date = Date.parse(text);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now());
 }

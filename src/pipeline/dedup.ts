@@ -52,7 +52,8 @@ export function createDedup(options: DedupOptions): Dedup {
   };
 
   const remember = (id: string, at: number): void => {
-    if (windowMs <= 0) return;
+    // Already outside the window: remembering it would only push fresher ids out under maxEntries.
+    if (windowMs <= 0 || at <= now() - windowMs) return;
     seen.delete(id);
     seen.set(id, at);
     forgetOld();

@@ -1,0 +1,423 @@
+import assert from "node:assert/strict";
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+
+import { createDeliverer, type Deliverer, type DelivererOptions } from "../../src/forward/deliverer.ts";
+import type { PostResult } from "../../src/forward/post-event.ts";
+import { createLogger } from "../../src/log.ts";
+import { createMetrics, type Metrics } from "../../src/metrics.ts";
+import { createDeadLetterFile, type DeadLetter, type DeadLetterFile } from "../../src/sinks/dead-letter.ts";
+
+/** What the spool hands the deliverer: an encoded event and when the relay accepted it. */
+interface Spooled {
+  readonly id: string;
+  readonly json: string;
+  readonly acceptedAt: number;
+}
+
+interface Deferred<T> {
+  readonly promise: Promise<T>;
+  resolve(value: T): void;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((res) => {
+    resolve = res;
+  });
+  return { promise, resolve };
+}
+
+/** Polls `condition` every turn of the event loop; fails after `limitMs` (a bound, not an assertion on speed). */
+async function waitFor(condition: () => boolean, what: string, limitMs = 1500): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!condition()) {
+    if (Date.now() > deadline) assert.fail(`gave up waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
+
+/** Lets timers of a few ms fire: used only before asserting that something did NOT happen. */
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+const NOW = 1_795_420_800_000;
+const dir = await mkdtemp(join(tmpdir(), "telnyx-relay-deliverer-"));
+// Every deliverer made here is stopped at the end, even after a failed assertion, so no retry timer outlives the file.
+const deliverers: Deliverer[] = [];
+after(async () => {
+  for (const deliverer of deliverers) deliverer.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+let serial = 0;
+function spooled(acceptedAt = NOW - 2500): Spooled {
+  const id = (++serial).toString(16).padStart(32, "0");
+  return { id, json: `{"specversion":"1.0","id":"${id}","data":{"n":"${serial}"}}`, acceptedAt };
+}
+
+const DELIVERED: PostResult = { kind: "delivered", status: 204 };
+const retry = (status: number | undefined, retryAfterMs?: number): PostResult => ({ kind: "retry", status, retryAfterMs, reason: `the downstream answered ${status}` });
+const reject = (status: number, bodyExcerpt: string): PostResult => ({ kind: "reject", status, bodyExcerpt });
+
+/** A fake post: answers from a per-event script (the last answer repeats), recording every call. */
+interface FakePost {
+  readonly calls: string[];
+  /** Calls in flight now, and the most there ever were. */
+  inFlight: number;
+  maxInFlight: number;
+  post(event: Spooled): Promise<PostResult>;
+  script(id: string, answers: ReadonlyArray<PostResult | (() => Promise<PostResult>)>): void;
+  callsFor(id: string): number;
+}
+
+function fakePost(fallback: PostResult = DELIVERED): FakePost {
+  const scripts = new Map<string, Array<PostResult | (() => Promise<PostResult>)>>();
+  const fake: FakePost = {
+    calls: [],
+    inFlight: 0,
+    maxInFlight: 0,
+    async post(event) {
+      fake.calls.push(event.id);
+      fake.inFlight++;
+      fake.maxInFlight = Math.max(fake.maxInFlight, fake.inFlight);
+      try {
+        const script = scripts.get(event.id);
+        const next: PostResult | (() => Promise<PostResult>) = script === undefined ? fallback : ((script.length > 1 ? script.shift() : script[0]) ?? fallback);
+        return typeof next === "function" ? await next() : next;
+      } finally {
+        fake.inFlight--;
+      }
+    },
+    script: (id, answers) => void scripts.set(id, [...answers]),
+    callsFor: (id) => fake.calls.filter((call) => call === id).length,
+  };
+  return fake;
+}
+
+interface Harness {
+  readonly deliverer: Deliverer;
+  readonly post: FakePost;
+  readonly acks: string[];
+  readonly logs: Array<Record<string, unknown>>;
+  readonly metrics: Metrics;
+  readonly deadLetters: DeadLetterFile;
+  counter(name: string): number;
+  retryDelays(id: string): number[];
+}
+
+function harness(overrides: Partial<Omit<DelivererOptions, "post" | "ack">> & { post?: FakePost } = {}): Harness {
+  const post = overrides.post ?? fakePost();
+  const acks: string[] = [];
+  const logs: Array<Record<string, unknown>> = [];
+  const metrics = overrides.metrics ?? createMetrics();
+  const deadLetters = overrides.deadLetters ?? createDeadLetterFile(join(dir, `dead-${++serial}.jsonl`));
+  const deliverer = createDeliverer({
+    concurrency: 4,
+    baseDelayMs: 1,
+    maxDelayMs: 5,
+    random: () => 0.999,
+    now: () => NOW,
+    log: createLogger((line) => logs.push(JSON.parse(line) as Record<string, unknown>), "debug", () => NOW),
+    ...overrides,
+    metrics,
+    deadLetters,
+    post: (event) => post.post(event as Spooled),
+    ack: (id) => void acks.push(id),
+  });
+  deliverers.push(deliverer);
+  return {
+    deliverer,
+    post,
+    acks,
+    logs,
+    metrics,
+    deadLetters,
+    counter(name) {
+      const match = new RegExp(`^${name} (\\S+)$`, "m").exec(metrics.render());
+      assert.ok(match, `no sample ${name}`);
+      return Number(match[1]);
+    },
+    retryDelays: (id) => logs.filter((line) => line["message"] === "forward failed; retrying" && line["id"] === id).map((line) => line["delayMs"] as number),
+  };
+}
+
+async function readDeadLetters(file: DeadLetterFile): Promise<Array<Record<string, unknown>>> {
+  const text = await readFile(file.path, "utf8");
+  return text
+    .split("\n")
+    .filter((line) => line !== "")
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+describe("createDeliverer() outcomes", () => {
+  test("a delivered event is acknowledged once and counted as forwarded, with its latency from acceptedAt", async () => {
+    const h = harness();
+    const event = spooled(NOW - 2500);
+    h.deliverer.enqueue(event);
+    await waitFor(() => h.acks.length === 1, "the ack");
+    assert.deepEqual(h.acks, [event.id]);
+    assert.deepEqual(h.post.calls, [event.id]);
+    assert.equal(h.counter("telnyx_relay_events_forwarded_total"), 1);
+    assert.equal(h.counter("telnyx_relay_delivery_latency_seconds_sum"), 2.5);
+    assert.equal(h.counter("telnyx_relay_delivery_retries_total"), 0);
+    assert.equal(h.deliverer.outstanding(), 0);
+  });
+
+  test("500 then 200: acknowledged once after two tries, one retry counted and logged", async () => {
+    const h = harness();
+    const event = spooled();
+    h.post.script(event.id, [retry(500), DELIVERED]);
+    h.deliverer.enqueue(event);
+    await waitFor(() => h.acks.length === 1, "the ack");
+    assert.deepEqual(h.acks, [event.id]);
+    assert.equal(h.post.callsFor(event.id), 2);
+    assert.equal(h.counter("telnyx_relay_delivery_retries_total"), 1);
+    assert.equal(h.counter("telnyx_relay_events_forwarded_total"), 1);
+    const retried = h.logs.filter((line) => line["message"] === "forward failed; retrying");
+    assert.equal(retried.length, 1);
+    assert.equal(retried[0]?.["id"], event.id);
+    assert.equal(retried[0]?.["tries"], 1);
+    assert.equal(retried[0]?.["status"], 500);
+    assert.equal(h.deliverer.outstanding(), 0);
+  });
+
+  test("a retry's Retry-After is honoured: it is not tried again while other events go through several backoffs", async () => {
+    const h = harness();
+    const slow = spooled();
+    const busy = spooled();
+    h.post.script(slow.id, [retry(429, 60_000), DELIVERED]);
+    h.post.script(busy.id, [retry(503), retry(503), retry(503), retry(503), DELIVERED]);
+    h.deliverer.enqueue(slow);
+    h.deliverer.enqueue(busy);
+    await waitFor(() => h.acks.includes(busy.id), "the busy event's ack");
+    // `busy` waited four backoffs of up to 5 ms; `slow` was asked to wait 60 s and was not tried again.
+    assert.equal(h.post.callsFor(busy.id), 5);
+    assert.equal(h.post.callsFor(slow.id), 1);
+    assert.deepEqual(h.retryDelays(slow.id), [60_000]);
+    assert.equal(h.acks.includes(slow.id), false);
+    assert.equal(h.deliverer.outstanding(), 1, "the slow event waits");
+    h.deliverer.stop();
+    assert.equal(h.deliverer.outstanding(), 0);
+  });
+
+  test("a Retry-After over an hour is waited for only an hour", () => {
+    const h = harness();
+    const event = spooled();
+    h.post.script(event.id, [retry(503, 36_000_000)]);
+    h.deliverer.enqueue(event);
+    return waitFor(() => h.retryDelays(event.id).length === 1, "the retry").then(() => {
+      assert.deepEqual(h.retryDelays(event.id), [3_600_000]);
+      h.deliverer.stop();
+    });
+  });
+
+  test("422 is dead-lettered with the status, body excerpt and event JSON, then acknowledged, and not retried", async () => {
+    const h = harness();
+    const event = spooled(NOW - 1000);
+    h.post.script(event.id, [reject(422, '{"error":"unknown field"}')]);
+    h.deliverer.enqueue(event);
+    await waitFor(() => h.acks.length === 1, "the ack");
+    assert.deepEqual(h.acks, [event.id]);
+    const records = await readDeadLetters(h.deadLetters);
+    assert.equal(records.length, 1);
+    const record = records[0] as Extract<DeadLetter, { reason: "downstream_rejected" }>;
+    assert.equal(record.reason, "downstream_rejected");
+    assert.equal(record.id, event.id);
+    assert.equal(record.receivedAt, new Date(NOW - 1000).toISOString());
+    assert.deepEqual(record.response, { status: 422, bodyExcerpt: '{"error":"unknown field"}' });
+    assert.equal(record.event, event.json);
+    assert.match(record.detail, /422/);
+    assert.equal(h.counter("telnyx_relay_events_dead_lettered_total"), 1);
+    assert.equal(h.counter("telnyx_relay_delivery_retries_total"), 0);
+    assert.equal(h.counter("telnyx_relay_events_forwarded_total"), 0);
+    assert.ok(h.logs.some((line) => line["level"] === "warn" && line["message"] === "event dead-lettered" && line["status"] === 422));
+    // Nothing waits or runs: it cannot be tried again.
+    assert.equal(h.deliverer.outstanding(), 0);
+    assert.equal(h.post.callsFor(event.id), 1);
+    await h.deadLetters.close();
+  });
+
+  test("a rejection whose dead-letter record cannot be written is not acknowledged, and is tried again until it can be", async () => {
+    const missing = join(dir, `missing-${++serial}`);
+    const h = harness({ deadLetters: createDeadLetterFile(join(missing, "dead.jsonl")) });
+    const event = spooled();
+    h.post.script(event.id, [reject(400, "bad")]);
+    h.deliverer.enqueue(event);
+    await waitFor(() => h.post.callsFor(event.id) >= 2, "a second try");
+    assert.deepEqual(h.acks, [], "not acknowledged while the record is not on disk");
+    assert.equal(h.counter("telnyx_relay_events_dead_lettered_total"), 0);
+    assert.ok(h.logs.some((line) => line["level"] === "error" && line["id"] === event.id));
+    // The twin: once the directory exists, the record is written and the event acknowledged.
+    await mkdir(missing);
+    await waitFor(() => h.acks.length === 1, "the ack");
+    assert.deepEqual(h.acks, [event.id]);
+    const records = await readDeadLetters(h.deadLetters);
+    assert.equal(records.length, 1);
+    assert.equal(records[0]?.["id"], event.id);
+    h.deliverer.stop();
+    await h.deadLetters.close();
+  });
+});
+
+describe("createDeliverer() concurrency", () => {
+  test("post never has more than `concurrency` calls outstanding, and every event is delivered", async () => {
+    const post = fakePost();
+    const gates: Array<Deferred<PostResult>> = [];
+    const h = harness({ post, concurrency: 3 });
+    const events = Array.from({ length: 20 }, () => spooled());
+    for (const event of events) {
+      const gate = deferred<PostResult>();
+      gates.push(gate);
+      // The second answer (to a retry) is "delivered".
+      post.script(event.id, [() => gate.promise, DELIVERED]);
+    }
+    for (const event of events) h.deliverer.enqueue(event);
+    assert.equal(h.deliverer.outstanding(), 20);
+    for (let i = 0; i < events.length; i++) {
+      // Event i is in flight once i + 3 posts were made (retries add more later, at the back of the queue).
+      await waitFor(() => post.calls.length >= Math.min(i + 3, events.length), `call ${i + 3}`);
+      assert.ok(post.inFlight <= 3, `${post.inFlight} in flight`);
+      (gates[i] as Deferred<PostResult>).resolve(i % 4 === 0 ? retry(503) : DELIVERED);
+    }
+    await waitFor(() => h.acks.length === 20, "every ack");
+    assert.equal(post.maxInFlight, 3);
+    assert.deepEqual(new Set(h.acks), new Set(events.map((event) => event.id)));
+    assert.equal(h.deliverer.outstanding(), 0);
+  });
+});
+
+describe("createDeliverer().stop()", () => {
+  test("after stop(), an in-flight post that then resolves delivered is not acknowledged, and nothing more is posted", async () => {
+    const post = fakePost();
+    const h = harness({ post });
+    const inFlight = spooled();
+    const retrying = spooled();
+    const gate = deferred<PostResult>();
+    post.script(inFlight.id, [() => gate.promise]);
+    post.script(retrying.id, [retry(503)]);
+    h.deliverer.enqueue(inFlight);
+    h.deliverer.enqueue(retrying);
+    await waitFor(() => h.post.callsFor(retrying.id) >= 2, "the retrying event to retry");
+    h.deliverer.stop();
+    const calls = post.calls.length;
+    gate.resolve(DELIVERED);
+    await pause(20);
+    assert.deepEqual(h.acks, []);
+    assert.equal(h.counter("telnyx_relay_events_forwarded_total"), 0);
+    assert.equal(h.deliverer.outstanding(), 0, "the pending retry was dropped and the in-flight post has ended");
+    // An event enqueued after stop() is not posted either (it stays in the spool for the next start).
+    h.deliverer.enqueue(spooled());
+    await pause(20);
+    assert.equal(post.calls.length, calls, "no post after stop()");
+    assert.deepEqual(h.acks, []);
+  });
+
+  test("the twin: without stop(), the same in-flight post is acknowledged", async () => {
+    const post = fakePost();
+    const h = harness({ post });
+    const event = spooled();
+    const gate = deferred<PostResult>();
+    post.script(event.id, [() => gate.promise]);
+    h.deliverer.enqueue(event);
+    await waitFor(() => post.calls.length === 1, "the post");
+    gate.resolve(DELIVERED);
+    await waitFor(() => h.acks.length === 1, "the ack");
+  });
+
+  test(
+    "stop() while a rejection's dead-letter record is being written: nothing is acknowledged after stop()",
+    async () => {
+      const written = deferred<boolean>();
+      const writes: DeadLetter[] = [];
+      const deadLetters: DeadLetterFile = {
+        path: join(dir, "fake-dead.jsonl"),
+        write: (record) => {
+          writes.push(record);
+          return written.promise;
+        },
+        close: async () => {},
+      };
+      const h = harness({ deadLetters });
+      const event = spooled();
+      h.post.script(event.id, [reject(422, "no")]);
+      h.deliverer.enqueue(event);
+      await waitFor(() => writes.length === 1, "the dead-letter write");
+      h.deliverer.stop();
+      written.resolve(true);
+      await pause(10);
+      assert.deepEqual(h.acks, []);
+    },
+  );
+
+  test(
+    "stop() while a failing dead-letter write is in progress leaves no retry timer behind",
+    async () => {
+      const written = deferred<boolean>();
+      let writes = 0;
+      const deadLetters: DeadLetterFile = {
+        path: join(dir, "fake-dead-2.jsonl"),
+        write: () => {
+          writes++;
+          return written.promise;
+        },
+        close: async () => {},
+      };
+      const h = harness({ deadLetters, baseDelayMs: 60_000, maxDelayMs: 60_000 });
+      const event = spooled();
+      h.post.script(event.id, [reject(422, "no")]);
+      h.deliverer.enqueue(event);
+      await waitFor(() => writes === 1, "the dead-letter write");
+      h.deliverer.stop();
+      written.resolve(false);
+      await pause(10);
+      const left = h.deliverer.outstanding();
+      // Clear whatever was left so this file still ends promptly.
+      h.deliverer.stop();
+      assert.equal(left, 0);
+    },
+  );
+});
+
+describe("createDeliverer() backoff", () => {
+  test("with jitter pinned high, the delays double from baseDelayMs and stop at maxDelayMs", async () => {
+    const post = fakePost(retry(503));
+    const h = harness({ post, baseDelayMs: 2, maxDelayMs: 20, random: () => 0.999 });
+    const event = spooled();
+    h.deliverer.enqueue(event);
+    await waitFor(() => h.retryDelays(event.id).length >= 7, "seven retries");
+    h.deliverer.stop();
+    const delays = h.retryDelays(event.id).slice(0, 7);
+    assert.deepEqual(delays, [2, 4, 8, 16, 20, 20, 20]);
+    for (let i = 1; i < delays.length; i++) assert.ok((delays[i] as number) >= (delays[i - 1] as number), "non-decreasing");
+    assert.ok(delays.every((delay) => delay <= 20), "capped");
+    const tries = h.logs.filter((line) => line["message"] === "forward failed; retrying").map((line) => line["tries"]);
+    assert.deepEqual(tries.slice(0, 7), [1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  test("with jitter pinned at 0 every wait is 0 (full jitter: the wait is random in [0, cap))", async () => {
+    const post = fakePost(retry(undefined));
+    const h = harness({ post, baseDelayMs: 2, maxDelayMs: 20, random: () => 0 });
+    const event = spooled();
+    h.deliverer.enqueue(event);
+    await waitFor(() => h.retryDelays(event.id).length >= 5, "five retries");
+    h.deliverer.stop();
+    assert.deepEqual(h.retryDelays(event.id).slice(0, 5), [0, 0, 0, 0, 0]);
+  });
+
+  test("the backoff is per event: a new event starts again from baseDelayMs", async () => {
+    const post = fakePost();
+    const h = harness({ post, baseDelayMs: 2, maxDelayMs: 20 });
+    const first = spooled();
+    const second = spooled();
+    post.script(first.id, [retry(503), retry(503), retry(503), DELIVERED]);
+    post.script(second.id, [retry(503), DELIVERED]);
+    h.deliverer.enqueue(first);
+    await waitFor(() => h.acks.includes(first.id), "the first ack");
+    h.deliverer.enqueue(second);
+    await waitFor(() => h.acks.includes(second.id), "the second ack");
+    assert.deepEqual(h.retryDelays(first.id), [2, 4, 8]);
+    assert.deepEqual(h.retryDelays(second.id), [2]);
+  });
+});

@@ -1,0 +1,178 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { createMetrics } from "../src/metrics.ts";
+
+const NAME = "[a-zA-Z_:][a-zA-Z0-9_:]*";
+const LABEL = `[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\\\\n]|\\\\[\\\\"n])*"`;
+const VALUE = "(?:[+-]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]Inf|NaN)";
+const SAMPLE = new RegExp(`^(${NAME})(\\{${LABEL}(?:,${LABEL})*\\})? (${VALUE})$`);
+const HELP = new RegExp(`^# HELP (${NAME}) \\S.*$`);
+const TYPE = new RegExp(`^# TYPE (${NAME}) (counter|gauge|histogram|summary|untyped)$`);
+
+interface Family {
+  readonly type: string;
+  readonly samples: Array<{ readonly name: string; readonly labels: string; readonly value: number }>;
+}
+
+/**
+ * Parses Prometheus text exposition (0.0.4) strictly: every line is a HELP, a TYPE or a sample; each
+ * family has HELP then TYPE before its samples; samples belong to the family just declared (a
+ * histogram's `_bucket`, `_sum`, `_count` included); no family is declared twice.
+ */
+function parseExposition(text: string): Map<string, Family> {
+  assert.ok(text.endsWith("\n"), "the exposition ends with a newline");
+  const families = new Map<string, Family>();
+  let current: { name: string; family: Family } | undefined;
+  let pendingHelp: string | undefined;
+  for (const line of text.slice(0, -1).split("\n")) {
+    const help = HELP.exec(line);
+    if (help) {
+      assert.equal(pendingHelp, undefined, `two HELP lines in a row: ${line}`);
+      pendingHelp = help[1];
+      continue;
+    }
+    const type = TYPE.exec(line);
+    if (type) {
+      const name = type[1] as string;
+      assert.equal(pendingHelp, name, `TYPE ${name} is not preceded by its HELP`);
+      assert.ok(!families.has(name), `family ${name} declared twice`);
+      pendingHelp = undefined;
+      const family: Family = { type: type[2] as string, samples: [] };
+      families.set(name, family);
+      current = { name, family };
+      continue;
+    }
+    const sample = SAMPLE.exec(line);
+    assert.ok(sample, `not a valid exposition line: ${JSON.stringify(line)}`);
+    assert.equal(pendingHelp, undefined, `a sample between HELP and TYPE: ${line}`);
+    assert.ok(current, `a sample before any TYPE: ${line}`);
+    const name = sample[1] as string;
+    const allowed = current.family.type === "histogram" ? ["_bucket", "_sum", "_count"].map((suffix) => current?.name + suffix) : [current.name];
+    assert.ok(allowed.includes(name), `sample ${name} does not belong to family ${current.name}`);
+    current.family.samples.push({ name, labels: sample[2] ?? "", value: Number(sample[3]) });
+  }
+  assert.equal(pendingHelp, undefined, "a HELP line without its TYPE at the end");
+  return families;
+}
+
+function family(families: Map<string, Family>, name: string): Family {
+  const found = families.get(name);
+  assert.ok(found, `family ${name} is missing`);
+  return found;
+}
+
+function value(families: Map<string, Family>, name: string, labels = ""): number | undefined {
+  for (const f of families.values()) {
+    const sample = f.samples.find((s) => s.name === name && s.labels === labels);
+    if (sample) return sample.value;
+  }
+  return undefined;
+}
+
+const LATENCY = "telnyx_relay_delivery_latency_seconds";
+
+describe("the exposition parser used by these tests", () => {
+  test("refuses a sample line with a stray space, a family without HELP, and a sample of another family", () => {
+    assert.throws(() => parseExposition("# HELP a x\n# TYPE a counter\na  1\n"));
+    assert.throws(() => parseExposition("# TYPE a counter\na 1\n"));
+    assert.throws(() => parseExposition("# HELP a x\n# TYPE a counter\nb 1\n"));
+    assert.throws(() => parseExposition('# HELP a x\n# TYPE a counter\na{l="1} 1\n'));
+    // The twin: a correct exposition passes.
+    assert.equal(parseExposition('# HELP a x\n# TYPE a counter\na{l="1"} 1\na 2\n').size, 1);
+  });
+});
+
+describe("createMetrics().render()", () => {
+  test("a fresh set of metrics renders valid exposition with every counter at 0 and no spool gauges", () => {
+    const families = parseExposition(createMetrics().render());
+    for (const name of [
+      "telnyx_relay_requests_total",
+      "telnyx_relay_verification_failures_total",
+      "telnyx_relay_events_accepted_total",
+      "telnyx_relay_events_duplicate_total",
+      "telnyx_relay_events_forwarded_total",
+      "telnyx_relay_delivery_retries_total",
+      "telnyx_relay_events_dead_lettered_total",
+    ]) {
+      assert.equal(family(families, name).type, "counter", name);
+    }
+    assert.equal(family(families, "telnyx_relay_requests_total").samples.length, 0);
+    assert.equal(value(families, "telnyx_relay_events_accepted_total"), 0);
+    assert.equal(family(families, LATENCY).type, "histogram");
+    assert.equal(value(families, `${LATENCY}_bucket`, '{le="+Inf"}'), 0);
+    assert.equal(value(families, `${LATENCY}_count`), 0);
+    assert.equal(value(families, `${LATENCY}_sum`), 0);
+    assert.equal(families.has("telnyx_relay_spool_depth"), false);
+    assert.equal(families.has("telnyx_relay_spool_bytes"), false);
+  });
+
+  test("counters count each call, by label where they have one", () => {
+    const metrics = createMetrics();
+    metrics.request(200);
+    metrics.request(200);
+    metrics.request(401);
+    metrics.verificationFailure("bad_signature");
+    metrics.verificationFailure("stale_timestamp");
+    metrics.verificationFailure("bad_signature");
+    for (let i = 0; i < 3; i++) metrics.accepted();
+    metrics.duplicate();
+    metrics.retry();
+    metrics.retry();
+    metrics.deadLettered();
+    metrics.forwarded(0.01);
+    const families = parseExposition(metrics.render());
+    assert.equal(value(families, "telnyx_relay_requests_total", '{status="200"}'), 2);
+    assert.equal(value(families, "telnyx_relay_requests_total", '{status="401"}'), 1);
+    assert.equal(value(families, "telnyx_relay_requests_total", '{status="503"}'), undefined);
+    assert.equal(value(families, "telnyx_relay_verification_failures_total", '{reason="bad_signature"}'), 2);
+    assert.equal(value(families, "telnyx_relay_verification_failures_total", '{reason="stale_timestamp"}'), 1);
+    assert.equal(value(families, "telnyx_relay_events_accepted_total"), 3);
+    assert.equal(value(families, "telnyx_relay_events_duplicate_total"), 1);
+    assert.equal(value(families, "telnyx_relay_delivery_retries_total"), 2);
+    assert.equal(value(families, "telnyx_relay_events_dead_lettered_total"), 1);
+    assert.equal(value(families, "telnyx_relay_events_forwarded_total"), 1);
+  });
+
+  test("the latency histogram's buckets are cumulative, +Inf equals the count, and the sum is the total", () => {
+    const metrics = createMetrics();
+    const samples = [0.0005, 0.001, 0.003, 0.2, 0.2, 4, 60];
+    for (const seconds of samples) metrics.forwarded(seconds);
+    const families = parseExposition(metrics.render());
+    const buckets = family(families, LATENCY).samples.filter((s) => s.name === `${LATENCY}_bucket`);
+    const bounds = buckets.map((b) => {
+      const match = /^\{le="([^"]+)"\}$/.exec(b.labels);
+      assert.ok(match, b.labels);
+      return Number(match[1] === "+Inf" ? Infinity : match[1]);
+    });
+    assert.equal(bounds.at(-1), Infinity, "the last bucket is +Inf");
+    for (let i = 1; i < buckets.length; i++) {
+      assert.ok((bounds[i] as number) > (bounds[i - 1] as number), "bounds increase");
+      assert.ok((buckets[i] as { value: number }).value >= (buckets[i - 1] as { value: number }).value, "buckets are cumulative");
+    }
+    // Each bucket holds exactly the samples not above its bound.
+    buckets.forEach((bucket, i) => {
+      assert.equal(bucket.value, samples.filter((s) => s <= (bounds[i] as number)).length, `le=${bounds[i]}`);
+    });
+    assert.equal(value(families, `${LATENCY}_bucket`, '{le="0.001"}'), 2, "a sample equal to a bound counts in it");
+    assert.equal(value(families, `${LATENCY}_bucket`, '{le="+Inf"}'), samples.length);
+    assert.equal(value(families, `${LATENCY}_count`), samples.length);
+    const sum = value(families, `${LATENCY}_sum`) as number;
+    assert.ok(Math.abs(sum - samples.reduce((a, b) => a + b, 0)) < 1e-9, `sum ${sum}`);
+  });
+
+  test("the spool gauges appear only once spool() is set, and read its source at each render", () => {
+    const metrics = createMetrics();
+    assert.equal(parseExposition(metrics.render()).has("telnyx_relay_spool_depth"), false);
+    let spool = { depth: 3, bytes: 4096 };
+    metrics.spool(() => spool);
+    let families = parseExposition(metrics.render());
+    assert.equal(family(families, "telnyx_relay_spool_depth").type, "gauge");
+    assert.equal(family(families, "telnyx_relay_spool_bytes").type, "gauge");
+    assert.equal(value(families, "telnyx_relay_spool_depth"), 3);
+    assert.equal(value(families, "telnyx_relay_spool_bytes"), 4096);
+    spool = { depth: 0, bytes: 0 };
+    families = parseExposition(metrics.render());
+    assert.equal(value(families, "telnyx_relay_spool_depth"), 0);
+    assert.equal(value(families, "telnyx_relay_spool_bytes"), 0);
+  });
+});
