@@ -30,6 +30,8 @@ export interface AppIo {
 export interface RunningApp {
   /** Where events go: "stdout", "forward" or "spool". */
   readonly sink: string;
+  /** Spooled mode: undelivered events found in the spool at start-up (being delivered now). */
+  readonly recovered: number | undefined;
   readonly port: number;
   readonly address: string;
   /**
@@ -171,7 +173,7 @@ export async function startApp(config: Config, io: AppIo): Promise<RunningApp> {
     return stopping;
   }
 
-  return { sink: sink.name, port: address.port, address: address.address, stop: (why) => stop(why), stopped };
+  return { sink: sink.name, recovered: sink.recovered, port: address.port, address: address.address, stop: (why) => stop(why), stopped };
 }
 
 interface SinkDeps extends AppIo {
@@ -216,7 +218,6 @@ async function openSink(config: Config, deps: SinkDeps): Promise<Sink> {
     metrics,
   });
   metrics.spool(() => ({ depth: journal.depth(), bytes: journal.bytes() }));
-  if (journal.recovered.length > 0) log.info("spool recovered", { events: journal.recovered.length, bytes: journal.bytes() });
   for (const event of journal.recovered) deliverer.enqueue(event);
   return createSpoolSink({ journal, maxBytes: spool.maxBytes, deliverer, closePoster: poster.close, log, now });
 }

@@ -12,6 +12,8 @@ export interface Delivered {
  */
 export interface Sink {
   readonly name: string;
+  /** Spooled sinks: events recovered from disk at start-up. */
+  readonly recovered?: number;
   /**
    * Hands one event on. Resolves once the event is out of the relay's hands, or with a rejection
    * when that cannot happen within the sink's deadline. Never throws for an expected failure.

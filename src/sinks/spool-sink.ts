@@ -37,6 +37,8 @@ export function createSpoolSink(options: SpoolSinkOptions): Sink {
   const { journal, maxBytes, deliverer, closePoster, log, now } = options;
   // When the last append failed on the disk; the sink reports not ready for a while after it.
   let diskFailedAt: number | undefined;
+  // The spool's size when an append last found it full: not ready until compaction frees room.
+  let fullAt: number | undefined;
 
   async function deliver(event: EncodedEvent): Promise<Delivered | Rejection> {
     const spooled = { id: event.id, json: event.json, acceptedAt: now() };
@@ -49,15 +51,23 @@ export function createSpoolSink(options: SpoolSinkOptions): Sink {
       return reject("sink_unavailable", "the spool could not be written");
     }
     diskFailedAt = undefined;
-    if (appended === "full") return reject("spool_full", "the spool is at its size limit; the downstream is behind");
+    if (appended === "full") {
+      fullAt = journal.bytes();
+      return reject("spool_full", "the spool is at its size limit; the downstream is behind");
+    }
     deliverer.enqueue(spooled);
     return DELIVERED;
   }
 
   return {
     name: "spool",
+    recovered: journal.recovered.length,
     deliver,
-    ready: () => (diskFailedAt === undefined || now() - diskFailedAt > DISK_RETRY_MS) && journal.bytes() < maxBytes,
+    ready: () => {
+      if (diskFailedAt !== undefined && now() - diskFailedAt <= DISK_RETRY_MS) return false;
+      if (fullAt !== undefined && journal.bytes() >= fullAt) return false;
+      return journal.bytes() < maxBytes;
+    },
     async close() {
       // In-flight deliveries are cut: they were not acknowledged, so the next start sends them again.
       deliverer.stop();
