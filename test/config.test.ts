@@ -476,6 +476,8 @@ describe("helpText and OPTIONS", () => {
       const command = parseCli([`--${spec.flag}`, "x"]);
       assert.equal(command.command, "run", spec.flag);
     }
-    expectConfig(load(Object.fromEntries(OPTIONS.filter((spec) => spec.default !== undefined).map((spec) => [spec.flag, [spec.default as string]])), WITH_KEY));
+    // The spool's options need --spool-dir, which needs --forward-url.
+    const defaults = Object.fromEntries(OPTIONS.filter((spec) => spec.default !== undefined).map((spec) => [spec.flag, [spec.default as string]]));
+    expectConfig(load({ ...defaults, "forward-url": ["http://127.0.0.1:9/events"], "spool-dir": ["/tmp/spool"] }, WITH_KEY));
   });
 });
