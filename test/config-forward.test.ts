@@ -3,7 +3,8 @@ import { Buffer } from "node:buffer";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { describe, test } from "node:test";
 
-import { loadConfig, type Config, type ConfigResult, type Env, type ForwardConfig } from "../src/config.ts";
+import { loadConfig, type ConfigResult, type Env, type ForwardConfig } from "../src/config.ts";
+import { expectConfig, expectErrors, expectOneError, loadFlags, noFiles } from "./support/config.ts";
 
 const PORTAL_KEY = generateKeyPairSync("ed25519").publicKey.export({ format: "der", type: "spki" }).subarray(12).toString("base64");
 
@@ -11,17 +12,8 @@ const PORTAL_KEY = generateKeyPairSync("ed25519").publicKey.export({ format: "de
 const BASE_ENV: Env = { TELNYX_PUBLIC_KEY: PORTAL_KEY, TELNYX_RELAY_DEDUP_WINDOW: "3600s" };
 const URL_TEXT = "https://hooks.example.com/telnyx";
 
-const noFiles = (path: string): string => {
-  throw new Error(`unexpected read of ${path}`);
-};
-
 function load(flags: Readonly<Record<string, readonly string[]>>, env: Env = {}): ConfigResult {
-  return loadConfig(new Map(Object.entries(flags)), { ...BASE_ENV, ...env }, noFiles);
-}
-
-function expectConfig(result: ConfigResult): Config {
-  if (!result.ok) assert.fail(`expected a config, got errors: ${result.errors.join(" | ")}`);
-  return result.config;
+  return loadFlags(flags, { ...BASE_ENV, ...env });
 }
 
 function expectForward(result: ConfigResult): ForwardConfig {
@@ -30,19 +22,6 @@ function expectForward(result: ConfigResult): ForwardConfig {
   return forward;
 }
 
-function expectErrors(result: ConfigResult): readonly string[] {
-  if (result.ok) assert.fail("expected errors, got a config");
-  assert.ok(result.errors.length > 0);
-  return result.errors;
-}
-
-function expectOneError(result: ConfigResult, ...patterns: readonly RegExp[]): string {
-  const errors = expectErrors(result);
-  assert.equal(errors.length, 1, errors.join(" | "));
-  const error = errors[0] as string;
-  for (const pattern of patterns) assert.match(error, pattern);
-  return error;
-}
 
 const withUrl = (flags: Readonly<Record<string, readonly string[]>> = {}): Record<string, readonly string[]> => ({ "forward-url": [URL_TEXT], ...flags });
 

@@ -5,6 +5,7 @@ import { describe, test } from "node:test";
 import { helpText, parseCli } from "../src/cli.ts";
 import { loadConfig, parseDurationMs, parseSize, type Config, type ConfigResult, type Env } from "../src/config.ts";
 import { OPTIONS } from "../src/options.ts";
+import { expectConfig, expectErrors, expectOneError, loadFlags } from "./support/config.ts";
 
 interface TestKey {
   readonly privateKey: KeyObject;
@@ -30,33 +31,7 @@ function whichKeys(keys: readonly KeyObject[], candidates: readonly TestKey[]): 
   return keys.map((key) => candidates.findIndex((candidate) => verify(null, MESSAGE, key, sign(null, MESSAGE, candidate.privateKey))));
 }
 
-const noFiles = (path: string): string => {
-  throw new Error(`unexpected read of ${path}`);
-};
-
-function load(flags: Readonly<Record<string, readonly string[]>>, env: Env = {}, readFile: (path: string) => string = noFiles): ConfigResult {
-  return loadConfig(new Map(Object.entries(flags)), env, readFile);
-}
-
-function expectConfig(result: ConfigResult): Config {
-  if (!result.ok) assert.fail(`expected a config, got errors: ${result.errors.join(" | ")}`);
-  return result.config;
-}
-
-function expectErrors(result: ConfigResult): readonly string[] {
-  if (result.ok) assert.fail("expected errors, got a config");
-  assert.ok(result.errors.length > 0);
-  return result.errors;
-}
-
-/** Asserts exactly one error, and that it matches every pattern. */
-function expectOneError(result: ConfigResult, ...patterns: readonly RegExp[]): string {
-  const errors = expectErrors(result);
-  assert.equal(errors.length, 1, errors.join(" | "));
-  const error = errors[0] as string;
-  for (const pattern of patterns) assert.match(error, pattern);
-  return error;
-}
+const load = loadFlags;
 
 const WITH_KEY: Env = { TELNYX_PUBLIC_KEY: KEY.portalKey };
 
