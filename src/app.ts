@@ -13,7 +13,8 @@ import { createSpoolSink } from "./sinks/spool-sink.ts";
 import type { Sink } from "./sinks/sink.ts";
 import { createDeliverer } from "./forward/deliverer.ts";
 import { createPoster } from "./forward/post-event.ts";
-import { openJournal } from "./spool/journal.ts";
+import { openJournal, type Journal } from "./spool/journal.ts";
+import { lockSpool } from "./spool/lock.ts";
 import { createDedup, type Dedup } from "./pipeline/dedup.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import { within } from "./within.ts";
@@ -142,11 +143,12 @@ export async function startApp(config: Config, io: AppIo): Promise<RunningApp> {
   });
 
   await new Promise<void>((resolve, reject) => {
-    server.once("error", (error) => {
+    const failed = (error: Error): void => {
       void sink.close(0).finally(() => reject(error));
-    });
+    };
+    server.once("error", failed);
     server.listen({ port: config.port, host: config.host }, () => {
-      server.off("error", reject);
+      server.off("error", failed);
       resolve();
     });
   });
@@ -196,13 +198,20 @@ async function openSink(config: Config, deps: SinkDeps): Promise<Sink> {
   }
 
   const spool = forward.spool;
-  const journal = await openJournal({
-    dir: spool.dir,
-    maxBytes: spool.maxBytes,
-    dedupWindowMs: config.dedupWindowMs,
-    now,
-    onWarning: (message, fields) => log.warn(message, fields),
-  });
+  const release = await lockSpool(spool.dir);
+  let journal: Journal;
+  try {
+    journal = await openJournal({
+      dir: spool.dir,
+      maxBytes: spool.maxBytes,
+      dedupWindowMs: config.dedupWindowMs,
+      now,
+      onWarning: (message, fields) => log.warn(message, fields),
+    });
+  } catch (error) {
+    await release();
+    throw error;
+  }
   for (const [id, at] of journal.recentIds) deps.dedup.remember(id, at);
   const poster = createPoster(forward, spool.concurrency, now);
   const deliverer = createDeliverer({
@@ -219,5 +228,12 @@ async function openSink(config: Config, deps: SinkDeps): Promise<Sink> {
   });
   metrics.spool(() => ({ depth: journal.depth(), bytes: journal.bytes() }));
   for (const event of journal.recovered) deliverer.enqueue(event);
-  return createSpoolSink({ journal, maxBytes: spool.maxBytes, deliverer, closePoster: poster.close, log, now });
+  const sink = createSpoolSink({ journal, maxBytes: spool.maxBytes, deliverer, closePoster: poster.close, log, now });
+  return {
+    ...sink,
+    async close(timeoutMs) {
+      await sink.close(timeoutMs);
+      await release();
+    },
+  };
 }

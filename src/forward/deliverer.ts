@@ -27,7 +27,7 @@ export interface DelivererOptions {
 export interface Deliverer {
   /** Takes a spooled event (already durable) to deliver. */
   enqueue(event: SpooledEvent): void;
-  /** Events waiting or in flight. */
+  /** Events waiting (queued or held back by the backoff) or in flight. */
   outstanding(): number;
   /** Stops: no new attempts, pending retries dropped (they stay in the spool for the next start). */
   stop(): void;
@@ -39,13 +39,21 @@ const MAX_RETRY_AFTER_MS = 3_600_000;
 interface Attempt {
   readonly event: SpooledEvent;
   tries: number;
+  /** Set once the downstream refused it for good: only the dead-letter write is left to do. */
+  refused?: { readonly status: number; readonly bodyExcerpt: string };
 }
 
 /**
- * Makes the deliverer: sends spooled events downstream with bounded concurrency and retries with
- * capped exponential backoff and full jitter (a random wait in [0, min(cap, base·2^n))), honouring
- * `Retry-After`. 2xx acknowledges; 408, 429, 5xx and network errors retry; any other answer is
- * final: the event goes to the dead-letter file with the response, and is then acknowledged.
+ * Makes the deliverer: sends spooled events downstream with bounded concurrency. 2xx acknowledges;
+ * 408, 429, 5xx and network errors retry; any other answer is final: the event goes to the
+ * dead-letter file with the response, and is then acknowledged.
+ *
+ * Backoff is per downstream, not per event: a failure closes a gate for all events, for a capped
+ * exponential delay with full jitter (a random wait in [0, min(cap, base·2^n)), n counting failures
+ * since the last success), or for `Retry-After` when that is longer. A 20,000-event backlog against
+ * a downstream that is down then costs one probe per delay, not 20,000 retries, and the first
+ * success opens the gate for everything. A failed event goes to the back of the queue, so one
+ * event the downstream chokes on does not hold up the others.
  *
  * @param options The poster, the spool's ack, the dead-letter file, limits, clock and randomness.
  * @returns The deliverer.
@@ -58,75 +66,95 @@ interface Attempt {
 export function createDeliverer(options: DelivererOptions): Deliverer {
   const { post, ack, deadLetters, concurrency, baseDelayMs, maxDelayMs, random, now, log, metrics } = options;
   const ready: Attempt[] = [];
-  const waiting = new Set<ReturnType<typeof setTimeout>>();
   let running = 0;
   let stopped = false;
+  // Failures since the last success, and the timer that holds every attempt back meanwhile.
+  let failures = 0;
+  let gate: ReturnType<typeof setTimeout> | undefined;
 
   const pump = (): void => {
-    while (!stopped && running < concurrency && ready.length > 0) {
+    while (!stopped && gate === undefined && running < concurrency && ready.length > 0) {
       void attempt(ready.shift() as Attempt);
     }
   };
 
-  const later = (item: Attempt, delayMs: number): void => {
-    const timer = setTimeout(() => {
-      waiting.delete(timer);
-      ready.push(item);
+  const closeGate = (delayMs: number): void => {
+    if (gate !== undefined || stopped) return;
+    gate = setTimeout(() => {
+      gate = undefined;
       pump();
     }, delayMs);
-    waiting.add(timer);
   };
 
   async function attempt(item: Attempt): Promise<void> {
     running++;
-    item.tries++;
-    const result = await post(item.event);
-    running--;
-    if (stopped) return;
-    const { id } = item.event;
-    if (result.kind === "delivered") {
-      ack(id);
-      metrics.forwarded((now() - item.event.acceptedAt) / 1000);
-    } else if (result.kind === "reject") {
-      const kept = await deadLetters.write({
-        receivedAt: new Date(item.event.acceptedAt).toISOString(),
-        reason: "downstream_rejected",
-        detail: `the downstream answered ${result.status}; not retried`,
-        id,
-        response: { status: result.status, bodyExcerpt: result.bodyExcerpt },
-        event: item.event.json,
-      });
-      if (stopped) return;
-      if (kept) {
-        ack(id);
-        metrics.deadLettered();
-        log.warn("event dead-lettered", { id, status: result.status, file: deadLetters.path });
-      } else {
-        log.error("dead-letter file not writable; the event stays spooled", { id, file: deadLetters.path });
-        later(item, backoff(item.tries));
-      }
-    } else {
-      metrics.retry();
-      // Retry-After is a floor, never a reason to skip the backoff (a "Retry-After: 0" loop).
-      const delay = Math.max(Math.min(result.retryAfterMs ?? 0, MAX_RETRY_AFTER_MS), backoff(item.tries));
-      log.debug("forward failed; retrying", { id, tries: item.tries, reason: result.reason, status: result.status, delayMs: Math.round(delay) });
-      later(item, delay);
+    try {
+      if (item.refused === undefined) await send(item);
+      if (!stopped && item.refused !== undefined) await deadLetter(item, item.refused);
+    } finally {
+      running--;
     }
     pump();
   }
 
-  const backoff = (tries: number): number => random() * Math.min(maxDelayMs, baseDelayMs * 2 ** Math.min(tries - 1, 30));
+  async function send(item: Attempt): Promise<void> {
+    item.tries++;
+    const result = await post(item.event);
+    if (stopped) return;
+    if (result.kind === "delivered") {
+      failures = 0;
+      ack(item.event.id);
+      metrics.forwarded((now() - item.event.acceptedAt) / 1000);
+    } else if (result.kind === "reject") {
+      failures = 0; // the downstream is up; it just does not want this one
+      item.refused = { status: result.status, bodyExcerpt: result.bodyExcerpt };
+    } else {
+      metrics.retry();
+      failures++;
+      // Retry-After is a floor, never a reason to skip the backoff (a "Retry-After: 0" loop).
+      const delay = Math.max(Math.min(result.retryAfterMs ?? 0, MAX_RETRY_AFTER_MS), backoff(failures));
+      log.debug("forward failed; retrying", { id: item.event.id, tries: item.tries, reason: result.reason, status: result.status, delayMs: Math.round(delay) });
+      ready.push(item);
+      closeGate(delay);
+    }
+  }
+
+  async function deadLetter(item: Attempt, refused: { readonly status: number; readonly bodyExcerpt: string }): Promise<void> {
+    const { id } = item.event;
+    const kept = await deadLetters.write({
+      receivedAt: new Date(item.event.acceptedAt).toISOString(),
+      reason: "downstream_rejected",
+      detail: `the downstream answered ${refused.status}; not retried`,
+      id,
+      response: refused,
+      event: item.event.json,
+    });
+    if (stopped) return;
+    if (kept) {
+      ack(id);
+      metrics.deadLettered();
+      log.warn("event dead-lettered", { id, status: refused.status, file: deadLetters.path });
+    } else {
+      // Only the write is tried again (the downstream's answer is kept), after a pause.
+      log.error("dead-letter file not writable; the event stays spooled", { id, file: deadLetters.path });
+      ready.push(item);
+      closeGate(backoff(++failures));
+    }
+  }
+
+  const backoff = (n: number): number => random() * Math.min(maxDelayMs, baseDelayMs * 2 ** Math.min(n - 1, 30));
 
   return {
     enqueue(event) {
       ready.push({ event, tries: 0 });
       pump();
     },
-    outstanding: () => ready.length + waiting.size + running,
+    outstanding: () => ready.length + running,
     stop() {
       stopped = true;
-      for (const timer of waiting) clearTimeout(timer);
-      waiting.clear();
+      ready.length = 0; // still in the spool: the next start sends them
+      if (gate !== undefined) clearTimeout(gate);
+      gate = undefined;
     },
   };
 }

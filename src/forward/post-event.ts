@@ -69,6 +69,13 @@ export function createPoster(forward: ForwardConfig, maxSockets: number, now: ()
       let request: ReturnType<typeof send>;
       try {
         request = send(url, { method: "POST", headers, agent }, (response) => {
+          const status = response.statusCode ?? 0;
+          if (status >= 200 && status < 300) {
+            // Acknowledged with the status line: a slow body must not turn it into a timeout (and a duplicate).
+            finish({ kind: "delivered", status });
+            response.resume();
+            return;
+          }
           readExcerpt(response).then((excerpt) => finish(classify(response, excerpt, now)), () => finish(retry(undefined, "the response was cut off")));
         });
       } catch (error) {
@@ -94,7 +101,6 @@ function retry(status: number | undefined, reason: string, retryAfterMs?: number
 
 function classify(response: IncomingMessage, excerpt: string, now: () => number): PostResult {
   const status = response.statusCode ?? 0;
-  if (status >= 200 && status < 300) return { kind: "delivered", status };
   if (status === 408 || status === 429 || status >= 500) {
     return retry(status, `the downstream answered ${status}`, parseRetryAfter(response.headers["retry-after"], now));
   }

@@ -12,7 +12,8 @@ export interface Dedup {
   /**
    * Runs `accept` for an event unless its id was accepted within the window. Concurrent calls for
    * one id share the first call's outcome: if it is accepted, the others are duplicates; if not,
-   * the next one tries again. The id is remembered only once `accept` resolves `{ ok: true }`.
+   * they get the same refusal at the same time (each would otherwise wait out its own attempt in
+   * turn, far past any deadline). The id is remembered only once `accept` resolves `{ ok: true }`.
    *
    * @returns `accept`'s result, or `"duplicate"`.
    */
@@ -43,6 +44,7 @@ export function createDedup(options: DedupOptions): Dedup {
   const seen = new Map<string, number>();
   const inFlight = new Map<string, Promise<{ readonly ok: boolean }>>();
 
+
   const forgetOld = (): void => {
     const cutoff = now() - windowMs;
     for (const [id, at] of seen) {
@@ -66,11 +68,11 @@ export function createDedup(options: DedupOptions): Dedup {
 
   async function once<T extends { readonly ok: boolean }>(id: string, accept: () => Promise<T>): Promise<T | "duplicate"> {
     if (windowMs <= 0) return accept();
-    for (;;) {
-      if (isSeen(id)) return "duplicate";
-      const running = inFlight.get(id);
-      if (running === undefined) break;
-      await running.catch(() => undefined);
+    if (isSeen(id)) return "duplicate";
+    const running = inFlight.get(id) as Promise<T> | undefined;
+    if (running !== undefined) {
+      const shared = await running;
+      return shared.ok ? "duplicate" : shared;
     }
     const attempt = accept();
     inFlight.set(id, attempt);

@@ -14,6 +14,7 @@ export interface ForwardSinkOptions {
 }
 
 const DELIVERED: Delivered = { ok: true };
+const UNREACHABLE_MS = 5_000;
 
 /**
  * The synchronous forwarding sink: an event is delivered when the downstream answered 2xx to it,
@@ -29,14 +30,14 @@ const DELIVERED: Delivered = { ok: true };
  */
 export function createForwardSink(options: ForwardSinkOptions): Sink {
   const { post, closePoster, metrics, now } = options;
-  // Ready while the last attempt reached the downstream (any HTTP answer); false after a network
-  // error or a timeout, until an attempt gets through again.
-  let reachable = true;
+  // Not ready for a while after an attempt that did not reach the downstream (network error or
+  // timeout); then ready again, so a readiness-gated load balancer lets traffic test it again.
+  let unreachableAt: number | undefined;
 
   async function deliver(event: EncodedEvent): Promise<Delivered | Rejection> {
     const started = now();
     const result = await post(event);
-    reachable = result.kind !== "retry" || result.status !== undefined;
+    unreachableAt = result.kind === "retry" && result.status === undefined ? now() : undefined;
     if (result.kind === "delivered") {
       metrics.forwarded((now() - started) / 1000);
       return DELIVERED;
@@ -48,7 +49,7 @@ export function createForwardSink(options: ForwardSinkOptions): Sink {
   return {
     name: "forward",
     deliver,
-    ready: () => reachable,
+    ready: () => unreachableAt === undefined || now() - unreachableAt > UNREACHABLE_MS,
     async close() {
       closePoster();
     },

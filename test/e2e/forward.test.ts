@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { encodeForm, SEED_BODY, SEED_FIELDS } from "../../scripts/seed-event.ts";
-import { startChildRelay, type ChildRelay } from "../support/child-relay.ts";
+import { runRelay, startChildRelay, type ChildRelay } from "../support/child-relay.ts";
 import { freePort, startDownstream } from "../support/downstream.ts";
 import { postSigned } from "../support/http.ts";
 import { makeKeys } from "../support/keys.ts";
@@ -203,6 +203,27 @@ describe("spooled forwarding", () => {
       await stopped(second);
       await downstream.close();
     }
+  });
+
+  test("a second relay on the same spool directory refuses to start (exit 2) and leaves the first one's journal alone", async () => {
+    const downstream = await startDownstream();
+    const spoolDir = freshDir();
+    const args = ["--dead-letter-file", join(root, "dl-lock.jsonl"), "--forward-url", downstream.url, "--spool-dir", spoolDir];
+    const first = await startChildRelay({ env: { TELNYX_PUBLIC_KEY: keys.portalKey }, args });
+    try {
+      const { code, stderr } = await runRelay(["--port", "0", "--host", "127.0.0.1", ...args], { TELNYX_PUBLIC_KEY: keys.portalKey });
+      assert.equal(code, 2);
+      assert.match(stderr, /^telnyx-relay: cannot start: spool directory .* is in use by process \d+/);
+      // The first relay still spools and delivers.
+      assert.equal((await postSigned(first.url, keys.privateKey, eventBody(7001))).status, 200);
+      await downstream.waitFor(1);
+    } finally {
+      await stopped(first);
+      await downstream.close();
+    }
+    // Its lock is gone with it: the next start takes the directory.
+    const next = await startChildRelay({ env: { TELNYX_PUBLIC_KEY: keys.portalKey }, args: [...args.slice(0, 2), "--forward-url", `http://127.0.0.1:${await freePort()}/`, "--spool-dir", spoolDir] });
+    await stopped(next);
   });
 
   test("a full spool answers 503 spool_full instead of filling the disk", async () => {

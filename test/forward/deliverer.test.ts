@@ -183,23 +183,37 @@ describe("createDeliverer() outcomes", () => {
     assert.equal(h.deliverer.outstanding(), 0);
   });
 
-  test("a retry's Retry-After is honoured: it is not tried again while other events go through several backoffs", async () => {
-    const h = harness();
-    const slow = spooled();
-    const busy = spooled();
-    h.post.script(slow.id, [retry(429, 60_000), DELIVERED]);
-    h.post.script(busy.id, [retry(503), retry(503), retry(503), retry(503), DELIVERED]);
-    h.deliverer.enqueue(slow);
-    h.deliverer.enqueue(busy);
-    await waitFor(() => h.acks.includes(busy.id), "the busy event's ack");
-    // `busy` waited four backoffs of up to 5 ms; `slow` was asked to wait 60 s and was not tried again.
-    assert.equal(h.post.callsFor(busy.id), 5);
-    assert.equal(h.post.callsFor(slow.id), 1);
-    assert.deepEqual(h.retryDelays(slow.id), [60_000]);
-    assert.equal(h.acks.includes(slow.id), false);
-    assert.equal(h.deliverer.outstanding(), 1, "the slow event waits");
+  test("a 429's Retry-After holds back every event, not just the one it answered (backoff is per downstream)", async () => {
+    const post = fakePost();
+    const h = harness({ post, concurrency: 1 });
+    const first = spooled();
+    const second = spooled();
+    post.script(first.id, [retry(429, 60_000), DELIVERED]);
+    post.script(second.id, [DELIVERED]);
+    h.deliverer.enqueue(first);
+    await waitFor(() => h.retryDelays(first.id).length === 1, "the 429");
+    h.deliverer.enqueue(second);
+    await pause(30);
+    assert.deepEqual(h.retryDelays(first.id), [60_000]);
+    assert.equal(post.callsFor(second.id), 0, "nothing is sent while the downstream asked to wait");
+    assert.equal(h.deliverer.outstanding(), 2);
     h.deliverer.stop();
     assert.equal(h.deliverer.outstanding(), 0);
+  });
+
+  test("the twin: after a short Retry-After both events go through, and a success resets the backoff", async () => {
+    const post = fakePost();
+    const h = harness({ post, concurrency: 1 });
+    const first = spooled();
+    const second = spooled();
+    post.script(first.id, [retry(429, 5), DELIVERED]);
+    post.script(second.id, [DELIVERED]);
+    h.deliverer.enqueue(first);
+    h.deliverer.enqueue(second);
+    await waitFor(() => h.acks.length === 2, "both acks");
+    assert.deepEqual([...h.acks].sort(), [first.id, second.id].sort());
+    assert.equal(post.callsFor(second.id), 1);
+    h.deliverer.stop();
   });
 
   test("a Retry-After over an hour is waited for only an hour", () => {
@@ -239,13 +253,15 @@ describe("createDeliverer() outcomes", () => {
     await h.deadLetters.close();
   });
 
-  test("a rejection whose dead-letter record cannot be written is not acknowledged, and is tried again until it can be", async () => {
+  test("a rejection whose dead-letter record cannot be written is not acknowledged, and only the write is tried again until it can be", async () => {
     const missing = join(dir, `missing-${++serial}`);
     const h = harness({ deadLetters: createDeadLetterFile(join(missing, "dead.jsonl")) });
     const event = spooled();
     h.post.script(event.id, [reject(400, "bad")]);
     h.deliverer.enqueue(event);
-    await waitFor(() => h.post.callsFor(event.id) >= 2, "a second try");
+    const failedWrites = () => h.logs.filter((line) => line["level"] === "error" && line["id"] === event.id).length;
+    await waitFor(() => failedWrites() >= 2, "a second write attempt");
+    assert.equal(h.post.callsFor(event.id), 1, "the downstream's answer is kept: the event is not POSTed again");
     assert.deepEqual(h.acks, [], "not acknowledged while the record is not on disk");
     assert.equal(h.counter("telnyx_relay_events_dead_lettered_total"), 0);
     assert.ok(h.logs.some((line) => line["level"] === "error" && line["id"] === event.id));
