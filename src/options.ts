@@ -72,7 +72,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   option("forward-secret", "TELNYX_RELAY_FORWARD_SECRET", "whsec_…", undefined, "Sign forwarded requests the Standard Webhooks way with this secret."),
   option("forward-timeout", "TELNYX_RELAY_FORWARD_TIMEOUT", "DURATION", "5s", "Deadline of one forwarded request."),
   option("spool-dir", "TELNYX_RELAY_SPOOL_DIR", "PATH", undefined, "Spool events here (fsync) before answering 200, and forward them in the background."),
-  option("spool-max-bytes", "TELNYX_RELAY_SPOOL_MAX_BYTES", "SIZE", "256MiB", "Spool size limit; past it new events are answered 503."),
+  option("spool-max-bytes", "TELNYX_RELAY_SPOOL_MAX_BYTES", "SIZE", "64MiB", "Spool size limit; past it new events are answered 503."),
   option("delivery-concurrency", "TELNYX_RELAY_DELIVERY_CONCURRENCY", "N", "8", "Spooled mode: forwarded requests in flight at once."),
   option("retry-max-delay", "TELNYX_RELAY_RETRY_MAX_DELAY", "DURATION", "5m", "Spooled mode: the cap of the exponential backoff between retries."),
   option("log-level", "TELNYX_RELAY_LOG_LEVEL", "LEVEL", "info", "debug, info, warn or error. Logs are JSON lines on stderr."),

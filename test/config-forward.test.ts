@@ -247,9 +247,9 @@ describe("loadConfig() forwarding options that need --forward-url", () => {
 });
 
 describe("loadConfig() spooled forwarding", () => {
-  test("--spool-dir gives a spool config with the defaults: 256 MiB, 8 in flight, 5 min backoff cap", () => {
+  test("--spool-dir gives a spool config with the defaults: 64 MiB, 8 in flight, 5 min backoff cap", () => {
     const forward = expectForward(load(withUrl({ "spool-dir": ["/var/spool/relay"] })));
-    assert.deepEqual(forward.spool, { dir: "/var/spool/relay", maxBytes: 256 * 1024 * 1024, concurrency: 8, retryMaxDelayMs: 300_000 });
+    assert.deepEqual(forward.spool, { dir: "/var/spool/relay", maxBytes: 64 * 1024 * 1024, concurrency: 8, retryMaxDelayMs: 300_000 });
   });
 
   test("TELNYX_RELAY_SPOOL_DIR gives a spool config", () => {
