@@ -23,7 +23,9 @@ import { within } from "./within.ts";
 export interface AppIo {
   /** Where events go, one JSON line each. */
   readonly stdout: Writable;
+  /** Structured log lines (stderr in the CLI). */
   readonly log: Logger;
+  /** The clock, ms since the epoch. */
   readonly now: () => number;
 }
 

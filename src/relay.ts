@@ -44,11 +44,11 @@ export type Relay = (delivery: Delivery) => Promise<Accepted | Rejection>;
  * written to the dead-letter file before it is refused (and refused with 503 if that write fails,
  * so Telnyx delivers it again): a signed event is never dropped.
  *
- * @param options The verifier, the sink, the dead-letter file and the clock.
+ * @param options The verifier, the sink, the dead-letter file, the dedup stage, metrics and the clock.
  * @returns A function from a delivery to its outcome.
  * @example
  * ```ts
- * const relay = createRelay({ verify, sink, deadLetters, now: Date.now });
+ * const relay = createRelay({ verify, sink, deadLetters, dedup, metrics, now: Date.now });
  * const outcome = await relay({ timestampHeader, signatureHeader, body });
  * ```
  */

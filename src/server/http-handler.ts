@@ -37,15 +37,17 @@ const PROMETHEUS_TYPE = "text/plain; version=0.0.4; charset=utf-8";
  * The node:http adapter around the relay: routing, the admission checks that need only headers
  * (method, path, media type, declared length), the bounded body read, and the answer.
  *
- * Routes: `POST <path>` → the relay; `GET`/`HEAD /healthz` → 200. Other methods on those paths → 405
- * with `Allow`; other paths → 404. Every error answer is one JSON line `{"error","message"}`, and is
+ * Routes: `POST <path>` → the relay; `GET`/`HEAD /healthz` → 200, `/readyz` → 200 or 503 as the
+ * sink can take events, `/metrics` → Prometheus text. Other methods on those paths → 405 with
+ * `Allow`; other paths → 404. Every error answer is one JSON line `{"error","message"}`, and is
  * logged on stderr with the same reason.
  *
  * @param options The path, body limit, relay, logger and draining flag.
  * @returns A `request` listener for `http.createServer`.
  * @example
  * ```ts
- * http.createServer(createHttpHandler({ path: "/webhooks/telnyx", bodyLimit: 262144, relay, log, draining: () => false }));
+ * const handler = createHttpHandler({ path: "/webhooks/telnyx", bodyLimit: 262144, bodyBudget: 64 << 20, relay, log, draining: () => false, ready: () => sink.ready(), metrics });
+ * http.createServer(handler).on("checkContinue", handler);
  * ```
  */
 export function createHttpHandler(options: HttpHandlerOptions) {
