@@ -3,12 +3,13 @@ import { reject, type Rejection } from "../pipeline/rejection.ts";
 import type { Deliverer } from "../forward/deliverer.ts";
 import type { Journal } from "../spool/journal.ts";
 import type { Logger } from "../log.ts";
+import { within } from "../within.ts";
 import type { Delivered, Sink } from "./sink.ts";
 
 /** What {@link createSpoolSink} needs. */
 export interface SpoolSinkOptions {
   readonly journal: Journal;
-  /** The journal's size limit: at or past it the sink is not ready. */
+  /** The journal's size limit: with its counted bytes ({@link Journal.countedBytes}) at or past it the sink is not ready. */
   readonly maxBytes: number;
   readonly deliverer: Deliverer;
   /** Drops the poster's connections at close. */
@@ -25,24 +26,27 @@ const DISK_RETRY_MS = 10_000;
  * The spooled forwarding sink: an event is delivered once it is in the journal and on disk
  * (fdatasync, shared by concurrent requests); the deliverer then forwards it in the background.
  * A full spool is `spool_full`, a failing disk `sink_unavailable`: both 503, so Telnyx delivers again.
+ * An event whose id is already in the spool, not yet delivered, is answered as delivered once that
+ * copy is on disk, and is not handed to the deliverer again (it already has that copy).
  *
  * @param options The journal, the deliverer, the logger and the clock.
  * @returns The sink.
  * @example
  * ```ts
- * const sink = createSpoolSink({ journal, deliverer, closePoster, log, now: Date.now });
+ * const sink = createSpoolSink({ journal, maxBytes: 64 * 1024 * 1024, deliverer, closePoster, log, now: Date.now });
  * ```
  */
 export function createSpoolSink(options: SpoolSinkOptions): Sink {
   const { journal, maxBytes, deliverer, closePoster, log, now } = options;
   // When the last append failed on the disk; the sink reports not ready for a while after it.
   let diskFailedAt: number | undefined;
-  // The spool's size when an append last found it full: not ready until compaction frees room.
+  // The spool's counted size when an append last found it full: not ready until compaction frees
+  // room, or an append succeeds again.
   let fullAt: number | undefined;
 
   async function deliver(event: EncodedEvent): Promise<Delivered | Rejection> {
     const spooled = { id: event.id, json: event.json, acceptedAt: now() };
-    let appended: "ok" | "full";
+    let appended: "ok" | "full" | "pending";
     try {
       appended = await journal.append(spooled);
     } catch (error) {
@@ -52,10 +56,14 @@ export function createSpoolSink(options: SpoolSinkOptions): Sink {
     }
     diskFailedAt = undefined;
     if (appended === "full") {
-      fullAt = journal.bytes();
+      fullAt = journal.countedBytes();
       return reject("spool_full", "the spool is at its size limit; the downstream is behind");
     }
-    deliverer.enqueue(spooled);
+    // There was room after all: ready again, even if the spool has not shrunk below where it was full.
+    fullAt = undefined;
+    // "pending": the same id is already spooled and on its way; a second copy to the deliverer
+    // would POST one id twice at once.
+    if (appended === "ok") deliverer.enqueue(spooled);
     return DELIVERED;
   }
 
@@ -65,14 +73,23 @@ export function createSpoolSink(options: SpoolSinkOptions): Sink {
     deliver,
     ready: () => {
       if (diskFailedAt !== undefined && now() - diskFailedAt <= DISK_RETRY_MS) return false;
-      if (fullAt !== undefined && journal.bytes() >= fullAt) return false;
-      return journal.bytes() < maxBytes;
+      const counted = journal.countedBytes();
+      if (fullAt !== undefined && counted >= fullAt) return false;
+      return counted < maxBytes;
     },
-    async close() {
+    async close(timeoutMs) {
       // In-flight deliveries are cut: they were not acknowledged, so the next start sends them again.
       deliverer.stop();
       closePoster();
-      await journal.close();
+      // Flushing the last acks is bounded by the shutdown deadline. What is not on disk when it
+      // passes is delivered again after the next start (at least once, never lost).
+      const closing = journal.close();
+      closing.catch(() => {}); // observed below, or abandoned when time runs out
+      if (await within(closing, timeoutMs)) {
+        await closing;
+      } else {
+        log.warn("spool: the journal did not finish closing within the shutdown timeout", { timeoutMs });
+      }
     },
   };
 }

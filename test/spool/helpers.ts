@@ -1,4 +1,5 @@
 // Shared by the spool tests: temp directories, events, and reading segment files back.
+import { readdirSync, statSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -27,6 +28,27 @@ export function clock(start: number): { now: () => number; set(ms: number): void
       time = ms;
     },
   };
+}
+
+/** An error as the file system gives it, e.g. `fsError("ENOSPC")`. */
+export function fsError(code: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`${code}: simulated`), { code });
+}
+
+/**
+ * A disk of `capacity` bytes holding only `dir`, for the journal's `beforeWrite` hook: a write that
+ * would take the files in `dir` past it fails with ENOSPC (creating an empty file still works, as
+ * on a tmpfs with inodes to spare). `capacity` may be changed as the test goes.
+ */
+export function smallDisk(dir: string, capacity: number): { capacity: number; used(): number; beforeWrite: NonNullable<JournalOptions["beforeWrite"]> } {
+  const disk = {
+    capacity,
+    used: () => readdirSync(dir).reduce((sum, name) => sum + statSync(join(dir, name)).size, 0),
+    beforeWrite: (_operation: string, _path: string, bytes: number): void => {
+      if (bytes > 0 && disk.used() + bytes > disk.capacity) throw fsError("ENOSPC");
+    },
+  };
+  return disk;
 }
 
 /** Options with test defaults: no size pressure, no dedup window, warnings collected. */

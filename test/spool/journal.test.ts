@@ -5,7 +5,10 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { openJournal, type Journal, type SpooledEvent } from "../../src/spool/journal.ts";
 import { encodeRecord, HEADER_BYTES } from "../../src/spool/record.ts";
-import { clock, event, ids, options, recordsOf, segmentFiles, tempDir } from "./helpers.ts";
+import { clock, event, fsError, ids, options, recordsOf, segmentFiles, smallDisk, tempDir } from "./helpers.ts";
+
+/** A bound on tests whose failure mode is a hang: not a timing assertion, just a way to fail rather than wait for ever. */
+const HANG_MS = 10_000;
 
 type Warnings = Array<{ message: string; fields: Record<string, unknown> }>;
 
@@ -125,12 +128,14 @@ describe("journal round trip", () => {
     assert.deepEqual(warnings, []);
   });
 
-  test("appending an id that is already pending writes it once and answers when that copy is durable", async (t) => {
+  test("appending an id that is already pending writes it once and answers \"pending\" when that copy is durable", async (t) => {
     const dir = await tempDir(t);
     const journal = await openJournal(options(dir, []));
     const [a, b] = await Promise.all([journal.append(event(1)), journal.append(event(1))]);
     assert.equal(a, "ok");
-    assert.equal(b, "ok");
+    // Told apart from "ok", so the caller does not hand the same id to the deliverer a second time.
+    assert.equal(b, "pending");
+    assert.equal(await journal.append(event(1)), "pending", "also once the first copy is durable");
     assert.equal(journal.depth(), 1);
     await journal.close();
     assert.deepEqual((await filesWith(dir, "e", "evt-0001")).length, 1);
@@ -205,7 +210,7 @@ describe("group commit", () => {
         },
       }),
     );
-    const results: Array<Promise<"ok" | "full">> = [];
+    const results: Array<Promise<"ok" | "full" | "pending">> = [];
     for (const wave of range(0, 20)) {
       for (const n of range(wave * 10, wave * 10 + 10)) results.push(journal.append(event(n)));
       await new Promise((resolve) => setImmediate(resolve));
@@ -640,6 +645,287 @@ describe("write failures", () => {
     assert.deepEqual(ids(reopened.recovered), ["evt-0001", "evt-0004"]);
     assert.equal(warnings.length, 1, "the rolled-back records left no damage behind");
     await reopened.close();
+  });
+});
+
+describe("a full disk", () => {
+  test("appends queued behind a commit that fails get a commit of their own, instead of waiting for the next append", { timeout: HANG_MS }, async (t) => {
+    const dir = await tempDir(t);
+    const warnings: Warnings = [];
+    const entered = Promise.withResolvers<void>();
+    const gate = Promise.withResolvers<void>();
+    let syncs = 0;
+    const journal = await openJournal(
+      options(dir, warnings, {
+        datasync: async (flush) => {
+          // 1: the first commit's, held, then failing; 2: its rollback's; 3 on: the later commits'.
+          if (++syncs === 1) {
+            entered.resolve();
+            await gate.promise;
+            throw fsError("ENOSPC");
+          }
+          await flush();
+        },
+      }),
+    );
+    const first = journal.append(event(1));
+    await entered.promise;
+    const later = [journal.append(event(2)), journal.append(event(3))];
+    gate.resolve();
+    await assert.rejects(first, /ENOSPC/);
+    // Without a commit of their own these never settle.
+    assert.deepEqual(await Promise.all(later), ["ok", "ok"]);
+    assert.equal(journal.depth(), 2);
+    await journal.close();
+    const reopened = await openJournal(options(dir, warnings));
+    assert.deepEqual(ids(reopened.recovered), ["evt-0002", "evt-0003"]);
+    await reopened.close();
+    assert.deepEqual(
+      warnings.map(({ message }) => message),
+      ["spool: write failed; batch rolled back"],
+    );
+  });
+
+  test("an append of an id whose first copy failed to be written rejects too", async (t) => {
+    const dir = await tempDir(t);
+    let syncs = 0;
+    const journal = await openJournal(options(dir, [], { datasync: (flush) => (++syncs === 1 ? Promise.reject(fsError("EIO")) : flush()) }));
+    const results = await Promise.allSettled([journal.append(event(1)), journal.append(event(1))]);
+    assert.deepEqual(
+      results.map((result) => result.status),
+      ["rejected", "rejected"],
+    );
+    assert.equal(await journal.append(event(1)), "ok", "then it is a new append");
+    await journal.close();
+  });
+
+  test("once the events in the full segment are acknowledged, appends succeed again: the segment is left behind and deleted", async (t) => {
+    const dir = await tempDir(t);
+    const warnings: Warnings = [];
+    // maxBytes is far away: the disk fills first.
+    const disk = smallDisk(dir, 4_096);
+    const journal = await openJournal(options(dir, warnings, { dedupWindowMs: 60_000, beforeWrite: disk.beforeWrite }));
+    const accepted: SpooledEvent[] = [];
+    for (let n = 0; ; n++) {
+      assert.ok(n < 1_000, "the disk filled up");
+      const result = await journal.append(event(n)).catch((error: unknown) => error as NodeJS.ErrnoException);
+      if (result !== "ok") {
+        assert.equal((result as NodeJS.ErrnoException).code, "ENOSPC");
+        break;
+      }
+      accepted.push(event(n));
+    }
+    assert.ok(accepted.length > 10, `${accepted.length} accepted`);
+    // Nothing delivered yet: nothing can make room, and nothing pending is dropped to make some.
+    await assert.rejects(journal.append(event(2_000)), /ENOSPC/);
+    assert.equal(journal.depth(), accepted.length);
+
+    for (const spooled of accepted) journal.ack(spooled.id);
+    assert.equal(journal.depth(), 0);
+    assert.equal(await journal.append(event(3_000)), "ok");
+    assert.equal(await journal.append(event(3_001)), "ok");
+    assert.ok(
+      warnings.some(({ message }) => /disk full; an acknowledged segment was deleted instead of compacted/.test(message)),
+      JSON.stringify(warnings.map(({ message }) => message)),
+    );
+    assert.ok(disk.used() < 2_048, `${disk.used()} bytes left on the disk`);
+    await journal.close();
+
+    const reopened = await openJournal(options(dir, [], { dedupWindowMs: 60_000 }));
+    assert.deepEqual(ids(reopened.recovered), ["evt-3000", "evt-3001"]);
+    await reopened.close();
+  });
+
+  test("after a restart on a full disk, an acknowledged segment that cannot be compacted is deleted, and appends succeed", async (t) => {
+    const dir = await tempDir(t);
+    const events = range(0, 30).map((n) => event(n));
+    const journal = await openJournal(options(dir, [], { dedupWindowMs: 60_000 }));
+    await appendAll(journal, events);
+    for (const spooled of events) journal.ack(spooled.id);
+    await journal.close();
+
+    const warnings: Warnings = [];
+    // Room for less than one more event record, and far less than the compacted ids would need.
+    const disk = smallDisk(dir, 0);
+    disk.capacity = disk.used() + 20;
+    const reopened = await openJournal(options(dir, warnings, { dedupWindowMs: 60_000, beforeWrite: disk.beforeWrite }));
+    assert.equal(reopened.recentIds.size, 30, "this run still remembers the ids");
+    assert.deepEqual(
+      warnings.map(({ message }) => message),
+      ["spool: disk full; an acknowledged segment was deleted instead of compacted, so its ids are not remembered after a restart"],
+    );
+    assert.equal(warnings[0]!.fields.ids, 30);
+    assert.equal(await reopened.append(event(100)), "ok");
+    await reopened.close();
+
+    const again = await openJournal(options(dir, [], { dedupWindowMs: 60_000 }));
+    assert.deepEqual(ids(again.recovered), ["evt-0100"]);
+    await again.close();
+  });
+
+  test("after a restart on a full disk with events pending: once they are acknowledged, the append made in answer to a failed one succeeds", async (t) => {
+    const dir = await tempDir(t);
+    const events = range(0, 30).map((n) => event(n));
+    const journal = await openJournal(options(dir, [], { dedupWindowMs: 60_000 }));
+    await appendAll(journal, events);
+    await journal.close();
+
+    const warnings: Warnings = [];
+    const disk = smallDisk(dir, 0);
+    disk.capacity = disk.used() + 20;
+    const reopened = await openJournal(options(dir, warnings, { dedupWindowMs: 60_000, beforeWrite: disk.beforeWrite }));
+    assert.deepEqual(ids(reopened.recovered), ids(events));
+    for (const spooled of reopened.recovered) reopened.ack(spooled.id);
+    // The disk is full until the segment those events are in is deleted, which only a failure sets off.
+    const first = reopened.append(event(100));
+    // Made the moment the failure is heard of: it waits for the journal to make room rather than
+    // failing on the same full disk.
+    const second = first.then(
+      () => assert.fail("the disk was full"),
+      () => reopened.append(event(101)),
+    );
+    await assert.rejects(first, /ENOSPC/);
+    assert.equal(await second, "ok");
+    await reopened.close();
+
+    const again = await openJournal(options(dir, [], { dedupWindowMs: 60_000 }));
+    assert.deepEqual(ids(again.recovered), ["evt-0101"]);
+    await again.close();
+  });
+});
+
+describe("id records", () => {
+  for (const segmentBytes of [600, undefined]) {
+    test(`with a healthy downstream, the dedup window's id records never make the spool full (segmentBytes ${segmentBytes ?? "default"})`, async (t) => {
+      const dir = await tempDir(t);
+      const warnings: Warnings = [];
+      const pad = 400;
+      const maxBytes = 10 * footprint(event(0, 1_000, pad));
+      const settings = { maxBytes, dedupWindowMs: 3_600_000, ...(segmentBytes === undefined ? {} : { segmentBytes }) };
+      const journal = await openJournal(options(dir, warnings, settings));
+      for (const n of range(0, 300)) {
+        const spooled = event(n, 1_000, pad);
+        assert.equal(await journal.append(spooled), "ok", `append ${n}, with nothing pending`);
+        journal.ack(spooled.id);
+        // Id-only segments have a quarter of maxBytes of their own.
+        assert.ok(journal.bytes() <= maxBytes * 1.25, `${journal.bytes()} > 1.25 × ${maxBytes}`);
+        assert.ok(journal.countedBytes() <= maxBytes, `${journal.countedBytes()} > ${maxBytes}`);
+      }
+      await journal.close();
+      assert.deepEqual(warnings, []);
+
+      // The newest ids are remembered, the oldest were let go to stay within the allowance.
+      const reopened = await openJournal(options(dir, [], settings));
+      assert.ok(reopened.recentIds.has("evt-0299"));
+      assert.ok(!reopened.recentIds.has("evt-0000"));
+      assert.ok(reopened.recentIds.size >= 20, `${reopened.recentIds.size} ids remembered`);
+      await reopened.close();
+    });
+  }
+
+  test("id-only segments over a quarter of maxBytes (a smaller maxBytes than last run) are deleted at open, oldest first", async (t) => {
+    const dir = await tempDir(t);
+    const settings = { dedupWindowMs: 3_600_000, segmentBytes: 300 };
+    const journal = await openJournal(options(dir, [], settings));
+    for (const n of range(0, 60)) {
+      await journal.append(event(n));
+      journal.ack(event(n).id);
+    }
+    await journal.close();
+    const wide = await openJournal(options(dir, [], settings));
+    assert.equal(wide.recentIds.size, 60);
+    const idBytes = wide.bytes() - wide.countedBytes();
+    assert.ok(idBytes > 1_000, `${idBytes} bytes of id records`);
+    await wide.close();
+
+    const maxBytes = 2_000;
+    const narrow = await openJournal(options(dir, [], { ...settings, maxBytes }));
+    assert.ok(narrow.bytes() - narrow.countedBytes() <= maxBytes / 4, `${narrow.bytes() - narrow.countedBytes()} bytes of id records`);
+    await narrow.close();
+    const after = await openJournal(options(dir, [], { ...settings, maxBytes }));
+    assert.ok(after.recentIds.has("evt-0059") && !after.recentIds.has("evt-0000"));
+    await after.close();
+  });
+});
+
+describe("an unwritable directory", () => {
+  test("a new segment that cannot be created is tried again only every few seconds, with one warning per run of failures", async (t) => {
+    const dir = await tempDir(t);
+    const warnings: Warnings = [];
+    const time = clock(1_000);
+    let attempts = 0;
+    let failing = true;
+    const journal = await openJournal(
+      options(dir, warnings, {
+        segmentBytes: 300,
+        now: time.now,
+        beforeWrite: (operation) => {
+          if (operation !== "rotate") return;
+          attempts++;
+          if (failing) throw fsError("EACCES");
+        },
+      }),
+    );
+    await appendEach(journal, range(0, 30).map((n) => event(n)));
+    assert.equal(attempts, 1, "one attempt while the clock stood still");
+    assert.equal((await segmentFiles(dir)).length, 1, "writing on in the one segment");
+    time.set(7_000);
+    await appendEach(journal, range(30, 40).map((n) => event(n)));
+    assert.equal(attempts, 2);
+    assert.deepEqual(
+      warnings.map(({ message }) => message),
+      ["spool: could not start a new segment; writing on in the current one and trying again every few seconds"],
+    );
+
+    failing = false;
+    time.set(13_000);
+    await appendEach(journal, range(40, 50).map((n) => event(n)));
+    assert.ok((await segmentFiles(dir)).length > 1, "new segments again");
+    assert.deepEqual(
+      warnings.slice(1).map(({ message }) => message),
+      ["spool: started a new segment again"],
+    );
+    assert.equal(warnings[1]!.fields.failedAttempts, 2);
+    await journal.close();
+    const reopened = await openJournal(options(dir, []));
+    assert.deepEqual(ids(reopened.recovered), range(0, 50).map((n) => event(n).id));
+    await reopened.close();
+  });
+
+  test("a segment that cannot be compacted is tried again only every few seconds, with one warning", async (t) => {
+    const dir = await tempDir(t);
+    const warnings: Warnings = [];
+    const time = clock(1_000);
+    const compactions: string[] = [];
+    const journal = await openJournal(
+      options(dir, warnings, {
+        segmentBytes: 300,
+        dedupWindowMs: 60_000,
+        now: time.now,
+        beforeWrite: (operation, path) => {
+          if (operation !== "compact") return;
+          compactions.push(path);
+          throw fsError("EACCES");
+        },
+      }),
+    );
+    const run = async (from: number, to: number): Promise<void> => {
+      for (const n of range(from, to)) {
+        assert.equal(await journal.append(event(n, time.now())), "ok");
+        journal.ack(event(n).id);
+      }
+    };
+    await run(0, 30);
+    assert.equal(compactions.length, 1, "one attempt while the clock stood still, not one per commit");
+    time.set(7_000);
+    await run(30, 40);
+    assert.equal(compactions.length, 2);
+    assert.equal(new Set(compactions).size, 1, "the same segment, tried again");
+    assert.deepEqual(
+      warnings.map(({ message }) => message),
+      ["spool: could not delete or compact a segment; trying again every few seconds"],
+    );
+    await journal.close();
   });
 });
 
