@@ -18,7 +18,10 @@ const portalKey = publicKey.export({ format: "der", type: "spki" }).subarray(12)
 const path = "/webhooks/telnyx";
 const deadLetterFile = join(mkdtempSync(join(tmpdir(), "telnyx-relay-demo-")), "dead-letter.jsonl");
 
-const relay = spawn(process.execPath, ["src/main.ts", "--port", "0", "--host", "127.0.0.1", "--path", path], {
+// TELNYX_RELAY_BIN=dist/telnyx-relay npm run demo: the same, with the single executable.
+const bin = process.env.TELNYX_RELAY_BIN;
+const [command, args] = bin ? [bin, []] : [process.execPath, ["src/main.ts"]];
+const relay = spawn(command, [...args, "--port", "0", "--host", "127.0.0.1", "--path", path], {
   // The user's own TELNYX_* settings must not change (or break) the demo.
   env: { ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("TELNYX_"))), TELNYX_PUBLIC_KEY: portalKey, TELNYX_RELAY_DEAD_LETTER_FILE: deadLetterFile },
   stdio: ["ignore", "pipe", "pipe"],

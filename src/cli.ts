@@ -5,6 +5,7 @@ import { OPTIONS } from "./options.ts";
 export type Command =
   | { readonly command: "help" }
   | { readonly command: "version" }
+  | { readonly command: "healthcheck" }
   | { readonly command: "run"; readonly flags: ReadonlyMap<string, readonly string[]> }
   | { readonly command: "usage-error"; readonly message: string };
 
@@ -26,6 +27,10 @@ for (const spec of OPTIONS) PARSE_OPTIONS[spec.flag] = { type: "string", multipl
  * ```
  */
 export function parseCli(argv: readonly string[]): Command {
+  if (argv[0] === "healthcheck") {
+    if (argv.length === 1) return { command: "healthcheck" };
+    return { command: "usage-error", message: "healthcheck takes no arguments: it reads TELNYX_RELAY_PORT and TELNYX_RELAY_HOST" };
+  }
   let parsed;
   try {
     parsed = parseArgs({ args: [...argv], options: PARSE_OPTIONS, strict: true, allowPositionals: false });
@@ -67,6 +72,8 @@ export function helpText(version: string): string {
     "each valid TeXML REFER status callback to stdout as one CloudEvents JSON line.",
     "",
     "Usage: telnyx-relay --public-key KEY [options]",
+    "       telnyx-relay healthcheck    GET /healthz of the relay on this machine (TELNYX_RELAY_PORT,",
+    "                                   TELNYX_RELAY_HOST); exit 0 if it answers 200, else 1",
     "",
     "Options (a flag wins over its environment variable):",
     ...rows,

@@ -5,7 +5,10 @@ import process from "node:process";
 import { startApp } from "./app.ts";
 import { helpText, parseCli } from "./cli.ts";
 import { loadConfig } from "./config.ts";
+import { checkHealth } from "./healthcheck.ts";
 import { boundedWriter, createLogger } from "./log.ts";
+import { OPTIONS } from "./options.ts";
+import { readableEnv } from "./readable-env.ts";
 import { VERSION } from "./version.ts";
 import { within } from "./within.ts";
 
@@ -13,6 +16,8 @@ const USAGE_ERROR = 2;
 // Log lines waiting for a slow stderr past this are dropped (and counted), not buffered.
 const STDERR_BUFFER_BYTES = 1 << 20;
 const RUNTIME_ERROR = 1;
+// Well inside a container engine's default HEALTHCHECK timeout (30 s).
+const HEALTHCHECK_TIMEOUT_MS = 3_000;
 
 async function main(): Promise<number> {
   const cli = parseCli(process.argv.slice(2));
@@ -26,9 +31,16 @@ async function main(): Promise<number> {
     case "usage-error":
       process.stderr.write(`telnyx-relay: ${cli.message} (see --help)\n`);
       return USAGE_ERROR;
+    case "healthcheck": {
+      const { healthy, message } = await checkHealth(process.env, HEALTHCHECK_TIMEOUT_MS);
+      (healthy ? process.stdout : process.stderr).write(`telnyx-relay healthcheck: ${message}\n`);
+      return healthy ? 0 : RUNTIME_ERROR;
+    }
   }
 
-  const loaded = loadConfig(cli.flags, process.env, (path) => readFileSync(path, "utf8"));
+  // Under Deno with --allow-env=NAMES the environment cannot be listed: only the relay's own names are read.
+  const { env } = readableEnv(process.env, OPTIONS.map((spec) => spec.env));
+  const loaded = loadConfig(cli.flags, env, (path) => readFileSync(path, "utf8"));
   if (!loaded.ok) {
     for (const error of loaded.errors) process.stderr.write(`telnyx-relay: ${error}\n`);
     return USAGE_ERROR;
@@ -61,7 +73,15 @@ async function main(): Promise<number> {
   // Handlers first: whoever reads the `listening` line may signal at once.
   process.once("SIGTERM", onSignal);
   process.once("SIGINT", onSignal);
-  log.info("listening", { address: app.address, port: app.port, path: config.path, keys: config.keys.length, sink: app.sink, version: VERSION });
+  log.info("listening", {
+    address: app.address,
+    port: app.port,
+    path: config.path,
+    keys: config.keys.length,
+    sink: app.sink,
+    ...(app.recovered === undefined ? {} : { recovered: app.recovered }),
+    version: VERSION,
+  });
   return app.stopped;
 }
 

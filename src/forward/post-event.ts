@@ -1,6 +1,6 @@
 import { Buffer } from "node:buffer";
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
-import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import process from "node:process";
 import type { ForwardConfig } from "../config.ts";
 import type { EncodedEvent } from "../pipeline/cloud-event.ts";
 import { signStandardWebhook } from "./standard-webhooks.ts";
@@ -39,8 +39,10 @@ const IMF_FIXDATE = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{2} (Jan|Feb|Mar|Apr|M
 export function createPoster(forward: ForwardConfig, maxSockets: number, now: () => number): { post: PostEvent; close(): void } {
   const { url, secret, timeoutMs } = forward;
   const https = url.protocol === "https:";
-  const agent = https ? new HttpsAgent({ keepAlive: true, maxSockets }) : new HttpAgent({ keepAlive: true, maxSockets });
-  const send = https ? httpsRequest : httpRequest;
+  // node:https (and TLS) is loaded only for an https downstream: ~3 ms less at every start otherwise.
+  const tls = https ? process.getBuiltinModule("node:https") : undefined;
+  const agent = tls ? new tls.Agent({ keepAlive: true, maxSockets }) : new HttpAgent({ keepAlive: true, maxSockets });
+  const send = tls ? tls.request : httpRequest;
   const fixedHeaders: Record<string, string | string[]> = { "content-type": "application/cloudevents+json; charset=utf-8" };
   for (const [name, value] of forward.headers) {
     // A name given twice is sent twice, as the user wrote it.

@@ -41,12 +41,16 @@ export async function lockSpool(dir: string): Promise<() => Promise<void>> {
   };
 }
 
-/** Whether a process with this pid exists (signal 0 checks without sending anything). */
+/**
+ * Whether a process with this pid exists (signal 0 checks without sending anything). Only ESRCH
+ * proves it gone: under Deno without --allow-run the check itself is refused (NotCapable), and a
+ * lock that may be live is not taken over.
+ */
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
+    return (error as NodeJS.ErrnoException).code !== "ESRCH";
   }
 }

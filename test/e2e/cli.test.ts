@@ -13,6 +13,7 @@ import { VERSION } from "../../src/version.ts";
 import { encodeForm, SEED_BODY, SEED_FIELDS } from "../../scripts/seed-event.ts";
 import { FORM, postSigned } from "../support/http.ts";
 import { runRelay, startChildRelay } from "../support/child-relay.ts";
+import { isDeno } from "../support/runtime.ts";
 import { makeKeys, nowSeconds } from "../support/keys.ts";
 
 const keys = makeKeys();
@@ -49,8 +50,11 @@ describe("start-up and usage", () => {
     ["a host that is not an address", ["--host", "not a host", ...["--dead-letter-file", join(dir, "dl-host.jsonl")]], { TELNYX_PUBLIC_KEY: keys.portalKey }, /cannot start/],
     ["a sink timeout longer than the shutdown timeout", ["--sink-timeout", "20s"], { TELNYX_PUBLIC_KEY: keys.portalKey }, /--sink-timeout .* must be shorter than --shutdown-timeout/],
   ];
+  const denoSkips: Record<string, string> = {
+    "a misspelt env var": "deno run --allow-env=NAMES (deno.json) cannot list the environment, so a misspelt variable goes unseen (README, Deno)",
+  };
   for (const [name, argv, env, message] of usageErrors) {
-    test(`${name}: exit 2 with a one-line message, before listening`, async () => {
+    test(`${name}: exit 2 with a one-line message, before listening`, { skip: isDeno && denoSkips[name] }, async () => {
       const { code, stdout, stderr } = await runRelay(argv, env);
       assert.equal(code, 2);
       assert.equal(stdout, "");
@@ -165,7 +169,8 @@ describe("stopping", () => {
 });
 
 describe("stdout as a pipe", () => {
-  test("a reader that stops reading makes requests wait, then 503; every event answered 200 comes out once it reads again", async () => {
+  const denoBlocksOnStdout = "under Deno a write to a full stdout pipe blocks the whole process, so no 503 can be answered (README, Deno)";
+  test("a reader that stops reading makes requests wait, then 503; every event answered 200 comes out once it reads again", { skip: isDeno && denoBlocksOnStdout }, async () => {
     const relay = await startChildRelay({
       env: { TELNYX_PUBLIC_KEY: keys.portalKey },
       args: [...deadLetterArgs, "--sink-timeout", "300ms"],

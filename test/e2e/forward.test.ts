@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { encodeForm, SEED_BODY, SEED_FIELDS } from "../../scripts/seed-event.ts";
 import { runRelay, startChildRelay, type ChildRelay } from "../support/child-relay.ts";
+import { isDeno } from "../support/runtime.ts";
 import { freePort, startDownstream } from "../support/downstream.ts";
 import { postSigned } from "../support/http.ts";
 import { makeKeys } from "../support/keys.ts";
@@ -251,7 +252,8 @@ describe("spooled forwarding", () => {
     }
   });
 
-  test("SIGKILL mid-stream while the downstream is down: after a restart every event answered 200 arrives, once per id", async () => {
+  const denoCannotJudgeLock = "under deno run without --allow-run a killed relay's spool lock cannot be judged stale, so the restart refuses it (README, Deno)";
+  test("SIGKILL mid-stream while the downstream is down: after a restart every event answered 200 arrives, once per id", { skip: isDeno && denoCannotJudgeLock }, async () => {
     const port = await freePort();
     const spoolDir = freshDir();
     const args = ["--dead-letter-file", join(root, "dl-kill.jsonl"), "--forward-url", `http://127.0.0.1:${port}/events`, "--spool-dir", spoolDir, "--retry-max-delay", "200ms"];

@@ -1,18 +1,50 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
+import { mkdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
+import { isDeno } from "./runtime.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
+// A failed test must not leave a relay running (it would keep the test file, and CI, waiting).
+const children = new Set<ChildProcess>();
+process.on("exit", () => {
+  for (const child of children) child.kill("SIGKILL");
+});
+
 /**
- * How to start the relay: `node src/main.ts` with this process's runtime, or the program named by
- * TELNYX_RELAY_BIN (for running the same end-to-end tests against a built executable).
+ * How to start the relay, and the PATH it gets (its whole environment is that PATH plus what a
+ * test passes):
+ * - TELNYX_RELAY_BIN set: that program (a built single executable, `npm run test:bin`), with a PATH
+ *   of one empty directory, so no `node` can be found (the system's is /usr/bin/node);
+ * - under Deno: `deno run` with the permissions of deno.json's `start` task, plus reading and
+ *   writing the temporary directory where tests keep key files, dead letters and spools;
+ * - else `node src/main.ts` with this process's Node.
  */
-export function relayCommand(): { command: string; args: string[] } {
+export function relayCommand(): { command: string; args: string[]; path: string } {
   const bin = process.env.TELNYX_RELAY_BIN;
-  if (bin) return { command: bin, args: [] };
-  return { command: process.execPath, args: [`${ROOT}src/main.ts`] };
+  if (bin) {
+    const empty = join(tmpdir(), "telnyx-relay-path-without-node");
+    mkdirSync(empty, { recursive: true });
+    return { command: resolve(bin), args: [], path: empty };
+  }
+  if (isDeno) return { command: process.execPath, args: ["run", ...denoPermissions(), `${ROOT}src/main.ts`], path: process.env.PATH ?? "" };
+  return { command: process.execPath, args: [`${ROOT}src/main.ts`], path: process.env.PATH ?? "" };
+}
+
+/** deno.json's `start` task's --allow-* flags (paths made absolute), with the temp dir added for reading and writing. */
+function denoPermissions(): string[] {
+  const task = (JSON.parse(readFileSync(`${ROOT}deno.json`, "utf8")) as { tasks: { start: string } }).tasks.start;
+  const flags = task.split(/\s+/).filter((word) => word.startsWith("--allow-"));
+  const paths = (flag: string): string[] => {
+    const given = flags.find((word) => word.startsWith(`--allow-${flag}=`));
+    return [...(given?.slice(`--allow-${flag}=`.length).split(",").map((path) => resolve(ROOT, path)) ?? []), tmpdir()];
+  };
+  const rest = flags.filter((word) => !/^--allow-(read|write)=/.test(word));
+  return [...rest, `--allow-read=${paths("read").join(",")}`, `--allow-write=${paths("write").join(",")}`];
 }
 
 /** A relay running as a child process. */
@@ -47,13 +79,28 @@ export interface ChildRelayOptions {
  * log line (which must be the first log line).
  */
 export async function startChildRelay(options: ChildRelayOptions = {}): Promise<ChildRelay> {
-  const { command, args } = relayCommand();
+  const { command, args, path } = relayCommand();
   const child = spawn(command, [...args, "--host", "127.0.0.1", "--port", "0", ...(options.args ?? [])], {
     cwd: options.cwd ?? ROOT,
-    env: { PATH: process.env.PATH ?? "", ...options.env },
+    env: { PATH: path, ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  const exited = once(child, "exit").then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
+  children.add(child);
+  if (isDeno) {
+    // Deno 2.9's ChildProcess.kill() makes 'exit' report the signal it sent, even when the child
+    // handled it and exited 0; process.kill() leaves the real exit status to be reported.
+    child.kill = (signal?: NodeJS.Signals | number): boolean => {
+      try {
+        return process.kill(child.pid as number, signal ?? "SIGTERM");
+      } catch {
+        return false;
+      }
+    };
+  }
+  const exited = once(child, "exit").then(([code, signal]) => {
+    children.delete(child);
+    return { code: code as number | null, signal: signal as NodeJS.Signals | null };
+  });
   const lines: string[] = [];
   const logs: Array<Record<string, unknown>> = [];
   const stderrText: string[] = [];
@@ -105,8 +152,8 @@ export async function startChildRelay(options: ChildRelayOptions = {}): Promise<
 
 /** Runs the relay to completion with these arguments and returns its exit status and output. */
 export async function runRelay(argv: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const { command, args } = relayCommand();
-  const child = spawn(command, [...args, ...argv], { cwd: ROOT, env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const { command, args, path } = relayCommand();
+  const child = spawn(command, [...args, ...argv], { cwd: ROOT, env: { PATH: path, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
