@@ -58,8 +58,9 @@ const BODY_BUDGET_BYTES = 64 << 20;
 const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 // Stdout may hold this much before new events wait for the reader.
 const STDOUT_BUFFER_BYTES = 1 << 20;
-// About 100 MB of ids at most, whatever the window: a flood of distinct signed events cannot grow it further.
-const DEDUP_MAX_ENTRIES = 1_000_000;
+// Ids remembered at most, whatever the window (about 45 MB of memory, measured at ~430 bytes an id):
+// a flood of distinct signed events cannot grow it further; the oldest are forgotten first.
+const DEDUP_MAX_ENTRIES = 100_000;
 // Synchronous forwarding: connections kept to the downstream (one per concurrent Telnyx request).
 const SYNC_FORWARD_SOCKETS = 64;
 // Spooled forwarding: the first retry waits up to this long, doubling up to --retry-max-delay.

@@ -16,10 +16,10 @@ import { createHash } from "node:crypto";
  * ```
  */
 export function eventId(fields: ReadonlyArray<readonly [string, string]>): string {
-  const hash = createHash("sha256");
+  let text = "";
   for (const [name, value] of fields) {
     // Length-prefixed, so ("ab","c") and ("a","bc") hash differently.
-    hash.update(`${name.length}:${name}${value.length}:${value}`);
+    text += `${name.length}:${name}${value.length}:${value}`;
   }
-  return hash.digest("hex").slice(0, 32);
+  return createHash("sha256").update(text).digest("hex").slice(0, 32);
 }

@@ -25,7 +25,7 @@ const DELIVERED: Delivered = { ok: true };
  * process (for a pipe, it is in the kernel's pipe buffer). While the reader is slow, the buffer may
  * hold up to `maxBufferedBytes`; past that, requests wait for it to drain, at most `timeoutMs`, and
  * are then turned away with `sink_unavailable`, so memory stays bounded and Telnyx delivers again.
- * Writes made in one tick are corked together and leave in one system call.
+ * Writes made in one turn of the event loop are corked together and leave in one system call.
  *
  * @param options The stream, the wait bound, the buffer bound and the failure callback.
  * @returns The sink.
@@ -82,9 +82,11 @@ export function createStreamSink(options: StreamSinkOptions): Sink {
     if (failure !== undefined) return unavailable();
 
     if (!corked) {
+      // Every line written in this turn of the event loop (all the requests it handled) leaves
+      // in one system call; uncorking at the next tick instead made one write per event.
       corked = true;
       stream.cork();
-      process.nextTick(uncork);
+      setImmediate(uncork);
     }
     const written = new Promise<void>((resolve) => {
       stream.write(line, (error) => {

@@ -964,7 +964,9 @@ describe("concurrency", () => {
     await Promise.all(range(0, 25).map(() => caller()));
     const expected = [...ok].filter((id) => !acked.has(id));
     assert.equal(journal.depth(), expected.length);
-    assert.ok(full > 0, "the size limit was reached at times");
+    // Whether the limit is hit here depends on how the runtime interleaves the callers (under Deno
+    // it may not be): "full" itself is pinned by the tests of the size limit above.
+    assert.equal(ok.size + full, 25 * 40);
     assert.ok(ok.size > 200, `${ok.size} appended`);
     await journal.close();
     assert.ok(journal.bytes() <= maxBytes);
