@@ -17,6 +17,14 @@ export interface StreamSinkOptions {
 }
 
 const DELIVERED: Delivered = { ok: true };
+// How often writes still in flight are checked against their deadline (the sink timeout's precision).
+const SWEEP_MS = 50;
+
+/** A request waiting for its line's write callback, until its deadline. */
+interface Waiter {
+  readonly deadline: number;
+  readonly resolve: (inTime: boolean) => void;
+}
 
 /**
  * A sink that writes each event as one JSON line to a stream, honouring backpressure.
@@ -88,20 +96,43 @@ export function createStreamSink(options: StreamSinkOptions): Sink {
       stream.cork();
       setImmediate(uncork);
     }
-    const written = new Promise<void>((resolve) => {
-      stream.write(line, (error) => {
-        if (error) fail(error);
-        resolve();
-      });
-    });
     // A timeout here leaves the line in the buffer: it may still come out after the 503, and Telnyx
     // will deliver the event again. A duplicate with the same id, never a loss.
-    if (!(await within(written, deadline - Date.now())) || failure !== undefined) return unavailable();
+    const inTime = await new Promise<boolean>((resolve) => {
+      const waiter: Waiter = { deadline, resolve };
+      waiting.add(waiter);
+      sweeper ??= setInterval(sweep, SWEEP_MS);
+      stream.write(line, (error) => {
+        if (error) fail(error);
+        if (waiting.delete(waiter)) resolve(true);
+      });
+    });
+    if (!inTime || failure !== undefined) return unavailable();
     return DELIVERED;
   }
 
+  // One timer for every write in flight, instead of one armed and cleared per request: a write
+  // completes within a turn or two of the event loop, unless the reader stalls.
+  const waiting = new Set<Waiter>();
+  let sweeper: ReturnType<typeof setInterval> | undefined;
+  function sweep(): void {
+    const now = Date.now();
+    for (const waiter of waiting) {
+      if (waiter.deadline > now) continue;
+      waiting.delete(waiter);
+      waiter.resolve(false);
+    }
+    if (waiting.size === 0 && sweeper !== undefined) {
+      clearInterval(sweeper);
+      sweeper = undefined;
+    }
+  }
+
   async function close(flushTimeoutMs: number): Promise<void> {
-    if (failure !== undefined || stream.writableLength === 0) return;
+    if (failure !== undefined || stream.writableLength === 0) {
+      sweep();
+      return;
+    }
     const drained = new Promise<void>((resolve) => {
       stream.write("", () => resolve());
     });
