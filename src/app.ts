@@ -9,12 +9,9 @@ import { createHttpHandler } from "./server/http-handler.ts";
 import { createDeadLetterFile, type DeadLetterFile } from "./sinks/dead-letter.ts";
 import { createStreamSink } from "./sinks/stream-sink.ts";
 import { createForwardSink } from "./sinks/forward-sink.ts";
-import { createSpoolSink } from "./sinks/spool-sink.ts";
 import type { Sink } from "./sinks/sink.ts";
-import { createDeliverer } from "./forward/deliverer.ts";
 import { createPoster } from "./forward/post-event.ts";
-import { openJournal, type Journal } from "./spool/journal.ts";
-import { lockSpool } from "./spool/lock.ts";
+import type { Journal } from "./spool/journal.ts";
 import { createDedup, type Dedup } from "./pipeline/dedup.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import { within } from "./within.ts";
@@ -201,6 +198,14 @@ async function openSink(config: Config, deps: SinkDeps): Promise<Sink> {
   }
 
   const spool = forward.spool;
+  // Loaded only in spooled mode: node:fs/promises and the journal cost about a millisecond of
+  // every start otherwise (start-up is measured: npm run bench:startup).
+  const [{ lockSpool }, { openJournal }, { createDeliverer }, { createSpoolSink }] = await Promise.all([
+    import("./spool/lock.ts"),
+    import("./spool/journal.ts"),
+    import("./forward/deliverer.ts"),
+    import("./sinks/spool-sink.ts"),
+  ]);
   const release = await lockSpool(spool.dir);
   let journal: Journal;
   try {

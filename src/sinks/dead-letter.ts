@@ -1,4 +1,4 @@
-import { open, type FileHandle } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
 
 /**
  * A signed delivery that could not become an event (`invalid_event`), or an event the downstream
@@ -56,7 +56,8 @@ export function createDeadLetterFile(path: string): DeadLetterFile {
 
   const append = async (line: string): Promise<boolean> => {
     try {
-      handle ??= open(path, "a", 0o600);
+      // node:fs/promises is loaded with the first dead letter, not at every start.
+      handle ??= import("node:fs/promises").then(({ open }) => open(path, "a", 0o600));
       const file = await handle;
       await file.write(line);
       await file.datasync();
