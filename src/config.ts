@@ -101,7 +101,8 @@ export function loadConfig(flags: ReadonlyMap<string, readonly string[]>, env: E
       return fallback;
     }
     const parsed = parse(found.list[0] as string);
-    if (typeof parsed === "string" && typeof fallback !== "string") {
+    // Every parser wraps its value in an object, so a string is always a message.
+    if (typeof parsed === "string") {
       errors.push(`${found.from}: ${parsed}`);
       return fallback;
     }
@@ -109,15 +110,15 @@ export function loadConfig(flags: ReadonlyMap<string, readonly string[]>, env: E
   };
 
   const keys: KeyObject[] = [];
-  const keyTexts = new Set<string>();
+  const seenKeys = new Set<string>();
   let keyErrors = 0;
   const addKey = (text: string, from: string): void => {
     try {
       const key = parsePublicKey(text);
       // The same key given twice would be tried twice for every bad signature.
       const der = key.export({ format: "der", type: "spki" }).toString("base64");
-      if (!keyTexts.has(der)) keys.push(key);
-      keyTexts.add(der);
+      if (!seenKeys.has(der)) keys.push(key);
+      seenKeys.add(der);
     } catch (error) {
       keyErrors++;
       errors.push(`${from}: ${(error as Error).message}`);

@@ -129,10 +129,7 @@ export function createStreamSink(options: StreamSinkOptions): Sink {
   }
 
   async function close(flushTimeoutMs: number): Promise<void> {
-    if (failure !== undefined || stream.writableLength === 0) {
-      sweep();
-      return;
-    }
+    if (failure !== undefined || stream.writableLength === 0) return;
     const drained = new Promise<void>((resolve) => {
       stream.write("", () => resolve());
     });
