@@ -43,7 +43,8 @@
 //
 // Figures: req/s = 200s in the measured window / its duration (median over rounds); p50/p99 from
 // wrk's latency histogram (median over rounds); peak RSS = VmHWM of the server process at the end
-// of its run (max over rounds); CPU µs/req = the server's utime+stime during the window / requests.
+// of its run (max over rounds); anon RSS = RssAnon at the end of the run, the process's own memory
+// without the executable's file-backed pages (max over rounds); CPU µs/req = the server's utime+stime during the window / requests.
 // The machines are noisy: compare the ratios from one run, not milliseconds across runs.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { generateKeyPairSync, sign, verify } from "node:crypto";
@@ -390,8 +391,12 @@ async function stopProcess(child: ChildProcess, timeoutMs: number): Promise<numb
   return signal === "SIGKILL" ? null : code;
 }
 
-/** From /proc/<pid>/status, in MB (VmHWM: peak resident set; VmRSS: now). */
-function memoryMb(pid: number, field: "VmHWM" | "VmRSS"): number {
+/**
+ * From /proc/<pid>/status, in MB. VmHWM: peak resident set; VmRSS: now; RssAnon: the part of it that
+ * is the process's own memory (heap, buffers, malloc), not pages of the executable or libraries
+ * mapped from disk (RssFile), which the kernel shares between processes and can drop at will.
+ */
+function memoryMb(pid: number, field: "VmHWM" | "VmRSS" | "RssAnon"): number {
   try {
     const match = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"));
     return match ? Number(match[1]) / 1024 : Number.NaN;
@@ -504,7 +509,7 @@ interface Running {
   /** Distinct events already out (spooled: at the downstream), for a mid-run look; undefined if none are written. */
   peekEvents(): Promise<number | undefined>;
   /** After the load: lets queued work finish (spool delivery), then stops everything. */
-  finish(): Promise<{ events?: EventsOut; drainSeconds?: number; exitCode: number | null; peakRssMb: number; warnings: number; logTail: string }>;
+  finish(): Promise<{ events?: EventsOut; drainSeconds?: number; exitCode: number | null; peakRssMb: number; anonRssMb: number; warnings: number; logTail: string }>;
 }
 
 const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("TELNYX_") && name !== "NODE_OPTIONS")) as Record<string, string>;
@@ -523,8 +528,9 @@ async function startSimple(name: "baseline" | "peer"): Promise<Running> {
     peekEvents: async () => undefined,
     async finish() {
       const peakRssMb = memoryMb(pid, "VmHWM");
+      const anonRssMb = memoryMb(pid, "RssAnon");
       const exitCode = await stopProcess(child, 5_000);
-      return { exitCode, peakRssMb, warnings: 0, logTail: log };
+      return { exitCode, peakRssMb, anonRssMb, warnings: 0, logTail: log };
     },
   };
 }
@@ -615,6 +621,7 @@ async function startRelay(program: RelayProgram, spooled: boolean, nodeFlags: re
         drainSeconds = (performance.now() - started) / 1000;
       }
       const peakRssMb = memoryMb(pid, "VmHWM");
+      const anonRssMb = memoryMb(pid, "RssAnon");
       const exitCode = await stopProcess(child, 20_000);
       let events: EventsOut;
       if (spooled) {
@@ -624,7 +631,7 @@ async function startRelay(program: RelayProgram, spooled: boolean, nodeFlags: re
       } else {
         events = await (counted as Promise<EventsOut>);
       }
-      return { events, ...(drainSeconds === undefined ? {} : { drainSeconds }), exitCode, peakRssMb, warnings, logTail };
+      return { events, ...(drainSeconds === undefined ? {} : { drainSeconds }), exitCode, peakRssMb, anonRssMb, warnings, logTail };
     },
   };
 }
@@ -675,6 +682,8 @@ interface RunResult {
   readonly p99Ms: number;
   readonly maxMs: number;
   readonly peakRssMb: number;
+  /** RssAnon at the end of the run: the peak RSS less the executable's pages. */
+  readonly anonRssMb: number;
   readonly cpuUsPerReq: number;
   /** The server process's CPU time / the window (100 = one CPU saturated). */
   readonly serverCpuPercent: number;
@@ -757,6 +766,7 @@ async function runOnce(server: ServerName, round: number, pool: Pool, program: R
       p99Ms: measured.latencyUs.p99 / 1000,
       maxMs: measured.latencyUs.max / 1000,
       peakRssMb: done.peakRssMb,
+      anonRssMb: done.anonRssMb,
       cpuUsPerReq: measured.requests > 0 ? ((cpuAfter - cpuBefore) * 1e6) / measured.requests : Number.NaN,
       serverCpuPercent: (100 * (cpuAfter - cpuBefore)) / windowS,
       loadCpuPercent: loadAfter[1] > loadBefore[1] ? (100 * (loadAfter[0] - loadBefore[0])) / (loadAfter[1] - loadBefore[1]) : Number.NaN,
@@ -795,6 +805,8 @@ interface ServerSummary {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly peakRssMb: number;
+  /** RssAnon at the end of the run: the peak RSS less the executable's pages. */
+  readonly anonRssMb: number;
   readonly cpuUsPerReq: number;
   readonly serverCpuPercent: number;
   readonly loadCpuPercent: number;
@@ -814,6 +826,7 @@ function summarize(results: readonly RunResult[]): ServerSummary[] {
       p50Ms: median(runs.map((r) => r.p50Ms)),
       p99Ms: median(runs.map((r) => r.p99Ms)),
       peakRssMb: Math.max(...runs.map((r) => r.peakRssMb)),
+      anonRssMb: Math.max(...runs.map((r) => r.anonRssMb)),
       cpuUsPerReq: median(runs.map((r) => r.cpuUsPerReq)),
       serverCpuPercent: median(runs.map((r) => r.serverCpuPercent)),
       loadCpuPercent: median(runs.map((r) => r.loadCpuPercent)),
@@ -847,11 +860,11 @@ const f2 = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : "–");
 
 function table(summaries: readonly ServerSummary[], results: readonly RunResult[]): string {
   const lines = [
-    "| server | req/s (median) | min–max req/s | p50 ms | p99 ms | peak RSS MB | CPU µs/req | server CPU % | load CPU % | × baseline |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| server | req/s (median) | min–max req/s | p50 ms | p99 ms | peak RSS MB | anon RSS MB | CPU µs/req | server CPU % | load CPU % | × baseline |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...summaries.map(
       (s) =>
-        `| ${s.label} | ${f0(s.reqPerSec)} | ${f0(s.reqPerSecMin)}–${f0(s.reqPerSecMax)} | ${f2(s.p50Ms)} | ${f2(s.p99Ms)} | ${f1(s.peakRssMb)} | ${f0(s.cpuUsPerReq)} | ${f0(s.serverCpuPercent)} | ${f0(s.loadCpuPercent)} | ${s.ratioToBaseline === undefined ? "–" : f2(s.ratioToBaseline)} |`,
+        `| ${s.label} | ${f0(s.reqPerSec)} | ${f0(s.reqPerSecMin)}–${f0(s.reqPerSecMax)} | ${f2(s.p50Ms)} | ${f2(s.p99Ms)} | ${f1(s.peakRssMb)} | ${f1(s.anonRssMb)} | ${f0(s.cpuUsPerReq)} | ${f0(s.serverCpuPercent)} | ${f0(s.loadCpuPercent)} | ${s.ratioToBaseline === undefined ? "–" : f2(s.ratioToBaseline)} |`,
     ),
   ];
   const loadBound = summaries.filter((s) => s.loadCpuPercent >= 90 || s.serverCpuPercent < 90 * serverCpuCount);
@@ -935,7 +948,7 @@ async function benchMode(setup: Setup): Promise<boolean> {
       results.push(result);
       say(
         `round ${round}/${rounds} ${server}: ${f0(result.reqPerSec)} req/s, p50 ${f2(result.p50Ms)} ms, p99 ${f2(result.p99Ms)} ms, ` +
-          `peak RSS ${f1(result.peakRssMb)} MB, ${f0(result.cpuUsPerReq)} CPU µs/req, server CPU ${f0(result.serverCpuPercent)}%, load CPU ${f0(result.loadCpuPercent)}%` +
+          `peak RSS ${f1(result.peakRssMb)} MB (anon ${f1(result.anonRssMb)} MB), ${f0(result.cpuUsPerReq)} CPU µs/req, server CPU ${f0(result.serverCpuPercent)}%, load CPU ${f0(result.loadCpuPercent)}%` +
           (result.events ? `, ${result.events.distinct.toLocaleString("en")} events out for ${result.answered200.toLocaleString("en")} 200s` : "") +
           (result.failures.length ? `\n  FAILED: ${result.failures.join("\n  FAILED: ")}` : ""),
       );

@@ -55,9 +55,10 @@ const BODY_BUDGET_BYTES = 64 << 20;
 const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 // Stdout may hold this much before new events wait for the reader.
 const STDOUT_BUFFER_BYTES = 1 << 20;
-// Ids remembered at most, whatever the window (about 45 MB of memory, measured at ~430 bytes an id):
+// Ids remembered at most, whatever the window (at most ~8 MB: 24 bytes an id plus an index of twice
+// as many 4-byte slots):
 // a flood of distinct signed events cannot grow it further; the oldest are forgotten first.
-const DEDUP_MAX_ENTRIES = 100_000;
+const DEDUP_MAX_ENTRIES = 250_000;
 // Synchronous forwarding: connections kept to the downstream (one per concurrent Telnyx request).
 const SYNC_FORWARD_SOCKETS = 64;
 // Spooled forwarding: the first retry waits up to this long, doubling up to --retry-max-delay.

@@ -3,9 +3,9 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import { reject, statusOf, type Rejection } from "../pipeline/rejection.ts";
-import type { HeaderValue } from "../pipeline/verify.ts";
 import type { Relay } from "../relay.ts";
 import { createByteBudget, readBody } from "./read-body.ts";
+import { readRequestHeaders } from "./request-headers.ts";
 
 /** What {@link createHttpHandler} needs. */
 export interface HttpHandlerOptions {
@@ -70,11 +70,11 @@ export function createHttpHandler(options: HttpHandlerOptions) {
   const send = (res: ServerResponse, status: number, body: string, headers?: Record<string, string>, type = JSON_TYPE): void => {
     if (res.headersSent || res.destroyed) return;
     metrics.request(status);
-    res.statusCode = status;
-    res.setHeader("Content-Type", type);
-    res.setHeader("Content-Length", Buffer.byteLength(body));
-    if (headers) for (const name in headers) res.setHeader(name, headers[name] as string);
-    if (draining()) res.setHeader("Connection", "close");
+    // One flat list to writeHead: node:http then writes it as is, without a header map per answer.
+    const list = ["Content-Type", type, "Content-Length", String(Buffer.byteLength(body))];
+    if (headers) for (const name in headers) list.push(name, headers[name] as string);
+    if (draining()) list.push("Connection", "close");
+    res.writeHead(status, list);
     res.end(body);
   };
 
@@ -99,10 +99,11 @@ export function createHttpHandler(options: HttpHandlerOptions) {
       return refuse(req, res, reject("method_not_allowed", `${req.method} is not allowed on ${path}; Telnyx webhooks are POSTed`), { Allow: "POST" });
     }
 
-    if (!isForm(req.headers["content-type"])) {
+    const headers = readRequestHeaders(req.rawHeaders);
+    if (!isForm(headers.contentType)) {
       return refuse(req, res, reject("unsupported_media_type", `Content-Type must be ${FORM}`), { "Accept-Post": FORM });
     }
-    const declared = Number(req.headers["content-length"] ?? 0);
+    const declared = Number(headers.contentLength ?? 0);
     if (declared > bodyLimit) {
       // Answer without reading the body, and close: the rest of it is never read.
       return refuse(req, res, reject("too_large", `body is larger than the limit of ${bodyLimit} bytes`), { Connection: "close" });
@@ -110,15 +111,15 @@ export function createHttpHandler(options: HttpHandlerOptions) {
 
     // Only now, with every header-level check passed, invite a client that waits for it to send
     // the body (curl does for bodies over 1 MB): a body that would be refused is never invited.
-    if (/100-continue/i.test(req.headers.expect ?? "")) res.writeContinue();
+    if (headers.expectsContinue) res.writeContinue();
     readBody(req, bodyLimit, budget)
       .then((body) => {
         if (!(body instanceof Uint8Array)) {
           return refuse(req, res, body, body.reason === "too_large" ? { Connection: "close" } : undefined);
         }
         return relay({
-          timestampHeader: headerValues(req.rawHeaders, "telnyx-timestamp"),
-          signatureHeader: headerValues(req.rawHeaders, "telnyx-signature-ed25519"),
+          timestampHeader: headers.timestamp,
+          signatureHeader: headers.signature,
           body,
         }).then((outcome) => {
           if (!outcome.ok) return refuse(req, res, outcome, statusOf(outcome.reason) === 503 ? { "Retry-After": "1" } : undefined);
@@ -139,23 +140,6 @@ function isForm(contentType: string | undefined): boolean {
   if (contentType === undefined) return false;
   const end = contentType.indexOf(";");
   return (end === -1 ? contentType : contentType.slice(0, end)).trim().toLowerCase() === FORM;
-}
-
-/**
- * A header's value(s) from the raw header list. `req.headers` joins a repeated unknown header with
- * ", ", which would hide a repeated signature header behind a malformed one; the raw list does not.
- */
-function headerValues(raw: readonly string[], lowerCaseName: string): HeaderValue {
-  let found: string | string[] | undefined;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i] as string;
-    if (name.length !== lowerCaseName.length || name.toLowerCase() !== lowerCaseName) continue;
-    const value = raw[i + 1] as string;
-    if (found === undefined) found = value;
-    else if (typeof found === "string") found = [found, value];
-    else found.push(value);
-  }
-  return found;
 }
 
 /** A received text cut short for a log line, so a long URL cannot make every log line long. */

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
 import { parseForm } from "../../src/pipeline/parse-form.ts";
+import { mulberry32 } from "../support/random.ts";
 
 const encoder = new TextEncoder();
 
@@ -215,17 +216,6 @@ describe("parseForm", () => {
 // ---------------------------------------------------------------------------------------------
 // Property tests
 
-/** mulberry32: a small, seedable PRNG, so a failing case can be replayed from its seed. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEED = 1592651937; // change to explore other inputs; every failure message prints it
 const BYTE_CASES = 25_000;

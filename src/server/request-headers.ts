@@ -1,0 +1,65 @@
+import type { HeaderValue } from "../pipeline/verify.ts";
+
+/** The request headers the relay reads, found in one pass over the raw list. */
+export interface RequestHeaders {
+  /** The first Content-Type, as `req.headers` would keep it. */
+  readonly contentType: string | undefined;
+  /** The first Content-Length (Node's parser refuses conflicting ones). */
+  readonly contentLength: string | undefined;
+  /** True when an Expect header asks for `100-continue`. */
+  readonly expectsContinue: boolean;
+  /** Every telnyx-timestamp value: one string, or all of them when repeated. */
+  readonly timestamp: HeaderValue;
+  /** Every telnyx-signature-ed25519 value: one string, or all of them when repeated. */
+  readonly signature: HeaderValue;
+}
+
+/**
+ * Reads the five headers the webhook path needs from `req.rawHeaders`, in one pass. `req.headers`
+ * would build an object of every header (a getter, made on first use), and merges or drops repeated
+ * ones: the verifier must see a repeated signature header to refuse it, so the raw list is read.
+ *
+ * @param raw Names and values, alternating, as received (names in any case).
+ * @returns The headers found.
+ * @example
+ * ```ts
+ * const headers = readRequestHeaders(req.rawHeaders);
+ * verify(headers.timestamp, headers.signature, body);
+ * ```
+ */
+export function readRequestHeaders(raw: readonly string[]): RequestHeaders {
+  let contentType: string | undefined;
+  let contentLength: string | undefined;
+  let expectsContinue = false;
+  let timestamp: string | string[] | undefined;
+  let signature: string | string[] | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    // Compare lengths first: most headers are none of these and cost one comparison.
+    switch (name.length) {
+      case 6:
+        if (name.toLowerCase() === "expect" && /100-continue/i.test(raw[i + 1] as string)) expectsContinue = true;
+        break;
+      case 12:
+        if (contentType === undefined && name.toLowerCase() === "content-type") contentType = raw[i + 1] as string;
+        break;
+      case 14:
+        if (contentLength === undefined && name.toLowerCase() === "content-length") contentLength = raw[i + 1] as string;
+        break;
+      case 16:
+        if (name.toLowerCase() === "telnyx-timestamp") timestamp = add(timestamp, raw[i + 1] as string);
+        break;
+      case 24:
+        if (name.toLowerCase() === "telnyx-signature-ed25519") signature = add(signature, raw[i + 1] as string);
+        break;
+    }
+  }
+  return { contentType, contentLength, expectsContinue, timestamp, signature };
+}
+
+function add(found: string | string[] | undefined, value: string): string | string[] {
+  if (found === undefined) return value;
+  if (typeof found === "string") return [found, value];
+  found.push(value);
+  return found;
+}
