@@ -42,7 +42,8 @@
 // and nothing else came out.
 //
 // Figures: req/s = 200s in the measured window / its duration (median over rounds); p50/p99 from
-// wrk's latency histogram (median over rounds); peak RSS = VmHWM of the server process at the end
+// wrk's latency histogram (median over rounds); peak RSS = VmHWM of the server process (summed over
+// its worker processes, if any) at the end
 // of its run (max over rounds); anon RSS = RssAnon at the end of the run, the process's own memory
 // without the executable's file-backed pages (max over rounds); CPU µs/req = the server's utime+stime during the window / requests.
 // The machines are noisy: compare the ratios from one run, not milliseconds across runs.
@@ -397,12 +398,33 @@ async function stopProcess(child: ChildProcess, timeoutMs: number): Promise<numb
  * mapped from disk (RssFile), which the kernel shares between processes and can drop at will.
  */
 function memoryMb(pid: number, field: "VmHWM" | "VmRSS" | "RssAnon"): number {
-  try {
-    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return match ? Number(match[1]) / 1024 : Number.NaN;
-  } catch {
-    return Number.NaN;
+  // Summed over the process and its workers (--workers N): what the relay costs the machine.
+  let total = 0;
+  for (const one of processTree(pid)) {
+    try {
+      const match = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(readFileSync(`/proc/${one}/status`, "utf8"));
+      total += match ? Number(match[1]) / 1024 : Number.NaN;
+    } catch {
+      if (one === pid) return Number.NaN;
+    }
   }
+  return total;
+}
+
+/** A process and all its descendants (from /proc/<pid>/task/<tid>/children). */
+function processTree(pid: number): number[] {
+  const found = [pid];
+  for (let i = 0; i < found.length; i++) {
+    try {
+      for (const task of readdirSync(`/proc/${found[i]}/task`)) {
+        const children = readFileSync(`/proc/${found[i]}/task/${task}/children`, "utf8").trim();
+        if (children !== "") found.push(...children.split(" ").map(Number));
+      }
+    } catch {
+      // gone, or no such file on this kernel: the process alone
+    }
+  }
+  return found;
 }
 
 /** Jiffies of all CPUs from /proc/stat: [total, steal]. */
@@ -449,15 +471,19 @@ function cpuBusyJiffies(indices: readonly number[]): [number, number] {
 
 const CLOCK_TICKS = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
 
-/** utime + stime of a process, in seconds. */
+/** utime + stime of a process and its workers, in seconds. */
 function cpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-  } catch {
-    return Number.NaN;
+  let total = 0;
+  for (const one of processTree(pid)) {
+    try {
+      const stat = readFileSync(`/proc/${one}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      total += (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    } catch {
+      if (one === pid) return Number.NaN;
+    }
   }
+  return total;
 }
 
 /** One HTTP request on a fresh connection: the status, 0 if it failed. */

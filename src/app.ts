@@ -1,8 +1,9 @@
 import { createServer, STATUS_CODES, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import type { Writable } from "node:stream";
+import type { Duplex, Writable } from "node:stream";
 import type { Config } from "./config.ts";
 import type { Logger } from "./log.ts";
+import { reject } from "./pipeline/rejection.ts";
 import { createVerifier } from "./pipeline/verify.ts";
 import { createRelay } from "./relay.ts";
 import { createHttpHandler } from "./server/http-handler.ts";
@@ -15,6 +16,9 @@ import type { Journal } from "./spool/journal.ts";
 import { createDedup, type Dedup } from "./pipeline/dedup.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import { within } from "./within.ts";
+import type { HandOn } from "./relay.ts";
+import { connectToPrimary } from "./workers/channel.ts";
+import type { Workers } from "./workers/supervisor.ts";
 
 /** What the running relay needs from the outside world. */
 export interface AppIo {
@@ -26,9 +30,17 @@ export interface AppIo {
   readonly now: () => number;
 }
 
+/**
+ * Which part this process plays. "main": it owns the sink and the dedup set, and with `--workers N`
+ * starts N-1 worker processes. "worker": it answers on the same port and hands each valid event to
+ * the main process over `channel`, which writes it (one writer for stdout or the spool, one dedup
+ * set for all).
+ */
+export type AppRole = { readonly kind: "main" } | { readonly kind: "worker"; readonly index: number; readonly channel: Duplex };
+
 /** A relay that is listening. */
 export interface RunningApp {
-  /** Where events go: "stdout", "forward" or "spool". */
+  /** Where events go: "stdout", "forward" or "spool"; "primary" in a worker process. */
   readonly sink: string;
   /** Spooled mode: undelivered events found in the spool at start-up (being delivered now). */
   readonly recovered: number | undefined;
@@ -59,6 +71,8 @@ const STDOUT_BUFFER_BYTES = 1 << 20;
 // as many 4-byte slots):
 // a flood of distinct signed events cannot grow it further; the oldest are forgotten first.
 const DEDUP_MAX_ENTRIES = 250_000;
+// Worker processes must say they listen within this at start-up.
+const WORKER_START_TIMEOUT_MS = 10_000;
 // Synchronous forwarding: connections kept to the downstream (one per concurrent Telnyx request).
 const SYNC_FORWARD_SOCKETS = 64;
 // Spooled forwarding: the first retry waits up to this long, doubling up to --retry-max-delay.
@@ -70,6 +84,7 @@ const RETRY_BASE_DELAY_MS = 500;
  *
  * @param config The checked config.
  * @param io Stdout, the logger and the clock.
+ * @param role The main process (the default), or a worker of one.
  * @returns The running relay, once it listens.
  * @throws {Error} If the server cannot listen (port in use, address not available…).
  * @example
@@ -78,9 +93,11 @@ const RETRY_BASE_DELAY_MS = 500;
  * process.once("SIGTERM", () => app.stop("SIGTERM"));
  * ```
  */
-export async function startApp(config: Config, io: AppIo): Promise<RunningApp> {
+export async function startApp(config: Config, io: AppIo, role: AppRole = { kind: "main" }): Promise<RunningApp> {
   const { log, now } = io;
   let stopping: Promise<number> | undefined;
+  let onListening = (): void => {};
+  let workers: Workers | undefined;
   let resolveStopped: (code: number) => void = () => {};
   const stopped = new Promise<number>((resolve) => {
     resolveStopped = resolve;
@@ -88,19 +105,35 @@ export async function startApp(config: Config, io: AppIo): Promise<RunningApp> {
 
   const metrics = createMetrics();
   const deadLetters = createDeadLetterFile(config.deadLetterFile);
-  const dedup = createDedup({ windowMs: config.dedupWindowMs, maxEntries: DEDUP_MAX_ENTRIES, now });
-  const sink = await openSink(config, {
-    ...io,
-    metrics,
-    deadLetters,
-    dedup,
-    onFatal: (error) => {
-      log.error("stdout failed; stopping", { error: (error as NodeJS.ErrnoException).code ?? error.message });
-      void stop("stdout failed", 1);
-    },
-  });
+  let sink: Sink;
+  let handOn: HandOn;
+  if (role.kind === "worker") {
+    const primary = connectToPrimary(role.channel);
+    void primary.closed.then(() => {
+      log.error("the primary process is gone; stopping");
+      void stop("primary gone", 1);
+    });
+    handOn = primary.handOn;
+    // What the relay needs of a sink here: the primary owns the real one.
+    sink = { name: "primary", deliver: async () => reject("sink_unavailable", "a worker has no sink"), ready: primary.ready, close: async () => void role.channel.end() };
+    onListening = primary.listening;
+  } else {
+    const dedup = createDedup({ windowMs: config.dedupWindowMs, maxEntries: DEDUP_MAX_ENTRIES, now });
+    const mainSink = await openSink(config, {
+      ...io,
+      metrics,
+      deadLetters,
+      dedup,
+      onFatal: (error) => {
+        log.error("stdout failed; stopping", { error: (error as NodeJS.ErrnoException).code ?? error.message });
+        void stop("stdout failed", 1);
+      },
+    });
+    sink = mainSink;
+    handOn = (event) => dedup.once(event.id, () => mainSink.deliver(event));
+  }
   const verify = createVerifier({ keys: config.keys, toleranceSeconds: config.toleranceSeconds, now });
-  const relay = createRelay({ verify, sink, deadLetters, dedup, metrics, now });
+  const relay = createRelay({ verify, handOn, deadLetters, metrics, now });
   const handler = createHttpHandler({
     path: config.path,
     bodyLimit: config.bodyLimit,
@@ -148,13 +181,26 @@ export async function startApp(config: Config, io: AppIo): Promise<RunningApp> {
       void sink.close(0).finally(() => reject(error));
     };
     server.once("error", failed);
-    server.listen({ port: config.port, host: config.host }, () => {
+    // With workers, every process binds the port: the kernel spreads connections among them.
+    server.listen({ port: config.port, host: config.host, ...(config.workers > 1 ? { reusePort: true } : {}) }, () => {
       server.off("error", failed);
       resolve();
     });
   });
   server.on("error", (error) => log.error("server error", { error: error.message }));
   const address = server.address() as AddressInfo;
+  onListening();
+
+  if (role.kind === "main" && config.workers > 1) {
+    const { startWorkers } = await import("./workers/supervisor.ts");
+    try {
+      workers = await startWorkers({ count: config.workers - 1, port: address.port, handOn, ready: () => sink.ready(), startTimeoutMs: WORKER_START_TIMEOUT_MS, log });
+    } catch (error) {
+      server.close();
+      await sink.close(0);
+      throw error;
+    }
+  }
 
   function stop(why: string, code = 0): Promise<number> {
     stopping ??= (async () => {
@@ -162,7 +208,8 @@ export async function startApp(config: Config, io: AppIo): Promise<RunningApp> {
       log.info("stopping", { why, timeoutMs: config.shutdownTimeoutMs });
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      const finished = await within(closed, deadline - now());
+      // Workers drain too; their events still come here until they exit, so the sink closes after.
+      const finished = await within(Promise.all([closed, workers?.stop(Math.max(0, deadline - now()))]), deadline - now());
       if (!finished) {
         log.warn("shutdown timeout: closing connections with requests still in flight");
         server.closeAllConnections();

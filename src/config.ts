@@ -20,6 +20,8 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** 0: no deduplication. */
   readonly dedupWindowMs: number;
+  /** Processes answering on the port; with more than one, the first writes every event (see src/workers/). */
+  readonly workers: number;
   /** undefined: events go to stdout. */
   readonly forward: ForwardConfig | undefined;
 }
@@ -156,6 +158,7 @@ export function loadConfig(flags: ReadonlyMap<string, readonly string[]>, env: E
     shutdownTimeoutMs: one("shutdown-timeout", (text) => positive(parseDurationMs(text)), { ms: 0 }).ms,
     logLevel: one("log-level", parseLogLevel, { level: "info" as LogLevel }).level,
     dedupWindowMs: one("dedup-window", (text) => wrap(parseDurationMs(text), (ms) => ({ ms })), { ms: 0 }).ms,
+    workers: one("workers", parseWorkers, { n: 1 }).n,
     forward: undefined,
   };
 
@@ -264,6 +267,11 @@ function parseSecret(text: string): { secret: Uint8Array } | string {
 
 function parseConcurrency(text: string): { n: number } | string {
   if (!/^[0-9]{1,4}$/.test(text) || Number(text) < 1 || Number(text) > 1024) return `${JSON.stringify(text)} is not a number from 1 to 1024`;
+  return { n: Number(text) };
+}
+
+function parseWorkers(text: string): { n: number } | string {
+  if (!/^[0-9]{1,2}$/.test(text) || Number(text) < 1 || Number(text) > 64) return `${JSON.stringify(text)} is not a number from 1 to 64`;
   return { n: Number(text) };
 }
 

@@ -23,6 +23,7 @@ export interface Logger {
  * @param write Where lines go (stderr in the CLI: stdout carries events only).
  * @param level The least severe level written.
  * @param now The clock, in milliseconds since the epoch.
+ * @param context Fields on every line (a worker process's `worker` index).
  * @returns The logger.
  * @example
  * ```ts
@@ -31,12 +32,12 @@ export interface Logger {
  * // {"time":"2026-11-27T08:00:00.000Z","level":"info","message":"listening","port":8080}
  * ```
  */
-export function createLogger(write: (line: string) => void, level: LogLevel, now: () => number): Logger {
+export function createLogger(write: (line: string) => void, level: LogLevel, now: () => number, context?: LogFields): Logger {
   const threshold = LOG_LEVELS.indexOf(level);
   const at = (lineLevel: LogLevel) => {
     if (LOG_LEVELS.indexOf(lineLevel) < threshold) return () => {};
     return (message: string, fields?: LogFields) => {
-      write(`${JSON.stringify({ time: new Date(now()).toISOString(), level: lineLevel, message, ...fields })}\n`);
+      write(`${JSON.stringify({ time: new Date(now()).toISOString(), level: lineLevel, message, ...context, ...fields })}\n`);
     };
   };
   return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };

@@ -1,8 +1,9 @@
 // The command-line entry point: arguments and environment in, an exit status out. The only file
 // that exits the process.
 import { closeSync, openSync, readFileSync } from "node:fs";
+import { Socket } from "node:net";
 import process from "node:process";
-import { startApp } from "./app.ts";
+import { startApp, type AppRole } from "./app.ts";
 import { helpText, parseCli } from "./cli.ts";
 import { loadConfig } from "./config.ts";
 import { checkHealth } from "./healthcheck.ts";
@@ -11,6 +12,9 @@ import { OPTIONS } from "./options.ts";
 import { readableEnv } from "./readable-env.ts";
 import { VERSION } from "./version.ts";
 import { within } from "./within.ts";
+
+// The same name as WORKER_ENV in src/workers/supervisor.ts, which is loaded only when workers start.
+const WORKER_ENV = "TELNYX_RELAY_WORKER";
 
 const USAGE_ERROR = 2;
 // Log lines waiting for a slow stderr past this are dropped (and counted), not buffered.
@@ -40,12 +44,21 @@ async function main(): Promise<number> {
 
   // Under Deno with --allow-env=NAMES the environment cannot be listed: only the relay's own names are read.
   const { env } = readableEnv(process.env, OPTIONS.map((spec) => spec.env));
-  const loaded = loadConfig(cli.flags, env, (path) => readFileSync(path, "utf8"));
+  // Set only by the main process for the workers it starts (src/workers/supervisor.ts).
+  const worker = parseWorkerEnv(env[WORKER_ENV]);
+  const { [WORKER_ENV]: _worker, ...settings } = env;
+  const loaded = loadConfig(cli.flags, settings, (path) => readFileSync(path, "utf8"));
   if (!loaded.ok) {
     for (const error of loaded.errors) process.stderr.write(`telnyx-relay: ${error}\n`);
     return USAGE_ERROR;
   }
-  const config = loaded.config;
+  if (loaded.config.workers > 1 && runtime().startsWith("deno")) {
+    process.stderr.write("telnyx-relay: --workers above 1 needs Node: Deno's node:http cannot share a port between processes (SO_REUSEPORT)\n");
+    return USAGE_ERROR;
+  }
+  // A worker binds the port the main process got (which may have been picked for --port 0).
+  const config = worker === undefined ? loaded.config : { ...loaded.config, port: worker.port };
+  const role: AppRole = worker === undefined ? { kind: "main" } : { kind: "worker", index: worker.index, channel: new Socket({ fd: 3, readable: true, writable: true }) };
   try {
     // Opened (created if missing) now, so an unwritable location is a start-up error, not a 503
     // for every invalid event later.
@@ -56,10 +69,10 @@ async function main(): Promise<number> {
     return USAGE_ERROR;
   }
 
-  const log = createLogger(boundedWriter(process.stderr, STDERR_BUFFER_BYTES), config.logLevel, Date.now);
+  const log = createLogger(boundedWriter(process.stderr, STDERR_BUFFER_BYTES), config.logLevel, Date.now, worker && { worker: worker.index });
   let app;
   try {
-    app = await startApp(config, { stdout: process.stdout, log, now: Date.now });
+    app = await startApp(config, { stdout: process.stdout, log, now: Date.now }, role);
   } catch (error) {
     // Still before listening (address in use or not available, spool directory not writable…):
     // like a bad option, one plain line and status 2.
@@ -73,16 +86,25 @@ async function main(): Promise<number> {
   // Handlers first: whoever reads the `listening` line may signal at once.
   process.once("SIGTERM", onSignal);
   process.once("SIGINT", onSignal);
-  log.info("listening", {
+  // Workers say so in their own words: "listening" is the main process's, once every worker listens too.
+  log.info(worker === undefined ? "listening" : "worker listening", {
     address: app.address,
     port: app.port,
+    pid: process.pid,
     path: config.path,
     keys: config.keys.length,
     sink: app.sink,
+    ...(config.workers > 1 && worker === undefined ? { workers: config.workers } : {}),
     ...(app.recovered === undefined ? {} : { recovered: app.recovered }),
     version: VERSION,
   });
   return app.stopped;
+}
+
+/** The worker index and port from {@link WORKER_ENV} ("index:port"), or undefined in the main process. */
+function parseWorkerEnv(text: string | undefined): { index: number; port: number } | undefined {
+  const match = /^([0-9]{1,2}):([0-9]{1,5})$/.exec(text ?? "");
+  return match === null ? undefined : { index: Number(match[1]), port: Number(match[2]) };
 }
 
 /** The runtime and its version: Deno also answers `process.version`, with the Node version it mimics. */

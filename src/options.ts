@@ -75,5 +75,12 @@ export const OPTIONS: readonly OptionSpec[] = [
   option("spool-max-bytes", "TELNYX_RELAY_SPOOL_MAX_BYTES", "SIZE", "64MiB", "Spool size limit; past it new events are answered 503."),
   option("delivery-concurrency", "TELNYX_RELAY_DELIVERY_CONCURRENCY", "N", "8", "Spooled mode: forwarded requests in flight at once."),
   option("retry-max-delay", "TELNYX_RELAY_RETRY_MAX_DELAY", "DURATION", "5m", "Spooled mode: the cap of the exponential backoff between retries."),
+  option(
+    "workers",
+    "TELNYX_RELAY_WORKERS",
+    "N",
+    "1",
+    "Processes answering on the port (SO_REUSEPORT), for a machine's cores; one of them writes every event and keeps the dedup set. Node only.",
+  ),
   option("log-level", "TELNYX_RELAY_LOG_LEVEL", "LEVEL", "info", "debug, info, warn or error. Logs are JSON lines on stderr."),
 ];

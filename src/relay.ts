@@ -6,8 +6,8 @@ import { reject, type Rejection } from "./pipeline/rejection.ts";
 import { validateReferStatus } from "./pipeline/validate.ts";
 import type { HeaderValue, Verifier } from "./pipeline/verify.ts";
 import type { DeadLetterFile } from "./sinks/dead-letter.ts";
-import type { Sink } from "./sinks/sink.ts";
-import type { Dedup } from "./pipeline/dedup.ts";
+import type { Delivered } from "./sinks/sink.ts";
+import type { EncodedEvent } from "./pipeline/cloud-event.ts";
 import type { Metrics } from "./metrics.ts";
 
 /** One webhook delivery as it came off the wire: the two Telnyx headers and the raw body bytes. */
@@ -24,12 +24,18 @@ export interface Accepted {
   readonly duplicate: boolean;
 }
 
+/**
+ * The last two stages, dedup → sink: hands a valid event on unless its id was accepted already. In
+ * one process it is `dedup.once(event.id, () => sink.deliver(event))`; in a worker process it asks
+ * the process that owns the dedup set and the sink (src/workers/).
+ */
+export type HandOn = (event: EncodedEvent) => Promise<Delivered | Rejection | "duplicate">;
+
 /** What {@link createRelay} needs. */
 export interface RelayOptions {
   readonly verify: Verifier;
-  readonly sink: Sink;
+  readonly handOn: HandOn;
   readonly deadLetters: DeadLetterFile;
-  readonly dedup: Dedup;
   readonly metrics: Metrics;
   readonly now: () => number;
 }
@@ -44,16 +50,16 @@ export type Relay = (delivery: Delivery) => Promise<Accepted | Rejection>;
  * written to the dead-letter file before it is refused (and refused with 503 if that write fails,
  * so Telnyx delivers it again): a signed event is never dropped.
  *
- * @param options The verifier, the sink, the dead-letter file, the dedup stage, metrics and the clock.
+ * @param options The verifier, the dedup and sink stages, the dead-letter file, metrics and the clock.
  * @returns A function from a delivery to its outcome.
  * @example
  * ```ts
- * const relay = createRelay({ verify, sink, deadLetters, dedup, metrics, now: Date.now });
+ * const relay = createRelay({ verify, handOn: (event) => dedup.once(event.id, () => sink.deliver(event)), deadLetters, metrics, now: Date.now });
  * const outcome = await relay({ timestampHeader, signatureHeader, body });
  * ```
  */
 export function createRelay(options: RelayOptions): Relay {
-  const { verify, sink, deadLetters, dedup, metrics, now } = options;
+  const { verify, handOn, deadLetters, metrics, now } = options;
 
   return async function relay(delivery) {
     const verified = verify(delivery.timestampHeader, delivery.signatureHeader, delivery.body);
@@ -84,7 +90,7 @@ export function createRelay(options: RelayOptions): Relay {
 
     const id = eventId(fields);
     const event = encodeCloudEvent(valid.event, id);
-    const delivered = await dedup.once(id, () => sink.deliver(event));
+    const delivered = await handOn(event);
     if (delivered === "duplicate") {
       metrics.duplicate();
       return { ok: true, id, duplicate: true };

@@ -76,6 +76,7 @@ describe("loadConfig() options from flags and environment variables", () => {
     ["shutdown-timeout", "TELNYX_RELAY_SHUTDOWN_TIMEOUT", "6", "shutdownTimeoutMs", 6000, "8s"],
     ["log-level", "TELNYX_RELAY_LOG_LEVEL", "debug", "logLevel", "debug", "error"],
     ["dedup-window", "TELNYX_RELAY_DEDUP_WINDOW", "10m", "dedupWindowMs", 600000, "0"],
+    ["workers", "TELNYX_RELAY_WORKERS", "4", "workers", 4, "2"],
   ];
   // The forwarding options build Config.forward and are covered in config-forward.test.ts.
   const FORWARD_FLAGS = ["forward-url", "forward-header", "forward-secret", "forward-timeout", "spool-dir", "spool-max-bytes", "delivery-concurrency", "retry-max-delay"];
@@ -251,6 +252,9 @@ describe("loadConfig() errors", () => {
 
   const bad: ReadonlyArray<readonly [string, string, RegExp]> = [
     ["port", "65536", /port/],
+    ["workers", "0", /from 1 to 64/],
+    ["workers", "65", /from 1 to 64/],
+    ["workers", "two", /from 1 to 64/],
     ["port", "-1", /port/],
     ["port", "http", /port/],
     ["port", "80.5", /port/],

@@ -76,7 +76,7 @@ export interface ChildRelayOptions {
 
 /**
  * Starts the relay in a child process on an ephemeral loopback port and waits for its `listening`
- * log line (which must be the first log line).
+ * log line (which must be the first log line, but for the workers' own `worker listening` lines).
  */
 export async function startChildRelay(options: ChildRelayOptions = {}): Promise<ChildRelay> {
   const { command, args, path } = relayCommand();
@@ -127,7 +127,8 @@ export async function startChildRelay(options: ChildRelayOptions = {}): Promise<
         return;
       }
       logs.push(entry);
-      if (logs.length === 1) {
+      // With --workers, the workers say "worker listening" first; the main process's line comes once all do.
+      if (logs.filter((seen) => seen.message !== "worker listening").length === 1 && entry.message !== "worker listening") {
         if (entry.message === "listening" && typeof entry.port === "number") resolve(entry.port);
         else reject(new Error(`the first log line is not 'listening': ${line}`));
       }

@@ -47,6 +47,7 @@ export async function startTestRelay(keys: TestKeys, overrides: Partial<Config> 
     shutdownTimeoutMs: 5000,
     logLevel: "debug",
     dedupWindowMs: 3_600_000,
+    workers: 1,
     forward: undefined,
     ...overrides,
   };

@@ -1,0 +1,178 @@
+// --workers N as users run it: N real processes sharing one loopback port (SO_REUSEPORT), one of
+// them writing every event and holding the dedup set. Signals and crashes are real ones.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { after, describe, test } from "node:test";
+import { signDelivery } from "../../src/pipeline/sign.ts";
+import { encodeForm, SEED_FIELDS } from "../../scripts/seed-event.ts";
+import { runRelay, startChildRelay, type ChildRelay } from "../support/child-relay.ts";
+import { startDownstream } from "../support/downstream.ts";
+import { FORM } from "../support/http.ts";
+import { makeKeys, nowSeconds } from "../support/keys.ts";
+import { isDeno } from "../support/runtime.ts";
+
+const keys = makeKeys();
+const dir = mkdtempSync(join(tmpdir(), "telnyx-relay-workers-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const env = { TELNYX_PUBLIC_KEY: keys.portalKey, TELNYX_RELAY_DEAD_LETTER_FILE: join(dir, "dead.jsonl") };
+const skip = isDeno && "--workers above 1 needs Node (SO_REUSEPORT); under Deno it is a start-up error, tested below";
+
+/** The seed event with its own CallSid: a distinct event id. */
+const eventBody = (n: number | string): string => encodeForm(SEED_FIELDS.map(([name, value]) => [name, name === "CallSid" ? `${value}-${n}` : value] as const));
+
+/** One signed POST on a new connection, so the kernel picks a process for each. */
+function postFresh(port: number, body: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: "127.0.0.1", port, path: "/webhooks/telnyx", method: "POST", agent: false, headers: { "content-type": FORM, ...signDelivery(keys.privateKey, body, nowSeconds()) } },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => (text += chunk));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+const workerLines = (relay: ChildRelay): Array<Record<string, unknown>> => relay.logs.filter((entry) => entry.message === "worker listening");
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function gone(pids: readonly number[], timeoutMs = 10_000): Promise<boolean> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (!pids.some(alive)) return true;
+    await sleep(50);
+  }
+  return false;
+}
+
+describe("--workers", { skip }, () => {
+  test("3 processes share the port; every event comes out on stdout once, as a whole line, whichever process took it", async () => {
+    const relay = await startChildRelay({ env: { ...env, TELNYX_RELAY_LOG_LEVEL: "debug" }, args: ["--workers", "3"] });
+    try {
+      const listening = relay.logs.find((entry) => entry.message === "listening");
+      assert.equal(listening?.workers, 3);
+      const workers = workerLines(relay);
+      assert.deepEqual(workers.map((entry) => entry.worker).sort(), [1, 2]);
+      for (const entry of workers) assert.equal(entry.port, relay.port);
+
+      const count = 300;
+      const answers = await Promise.all(Array.from({ length: count }, (_, n) => postFresh(relay.port, eventBody(n))));
+      assert.deepEqual(answers.map((answer) => answer.status), Array(count).fill(200));
+      const ids = answers.map((answer) => JSON.parse(answer.text).id as string);
+      assert.equal(new Set(ids).size, count);
+      await relay.waitForLine(() => relay.lines.length >= count);
+      await sleep(200);
+      assert.equal(relay.lines.length, count, "no event written twice");
+      const written = relay.lines.map((line) => JSON.parse(line) as { id: string; type: string });
+      assert.deepEqual(written.map((event) => event.id).sort(), [...ids].sort());
+
+      // The debug line "event accepted" carries the worker index in a worker process: more than one process took events.
+      const takers = new Set(relay.logs.filter((entry) => entry.message === "event accepted").map((entry) => entry.worker ?? 0));
+      assert.ok(takers.size >= 2, `events were taken by processes ${[...takers].join(", ")}`);
+    } finally {
+      relay.child.kill("SIGTERM");
+      assert.deepEqual(await relay.exited, { code: 0, signal: null });
+    }
+  });
+
+  test("a redelivery is a duplicate whichever process it reaches: the dedup set is the main process's", async () => {
+    const relay = await startChildRelay({ env, args: ["--workers", "3"] });
+    try {
+      const body = eventBody("redelivered");
+      const answers = [];
+      // One at a time, each on a new connection (and so, by the kernel's hash, on any of the processes).
+      for (let i = 0; i < 30; i++) answers.push(await postFresh(relay.port, body));
+      assert.deepEqual(answers.map((answer) => answer.status), Array(30).fill(200));
+      const statuses = answers.map((answer) => JSON.parse(answer.text).status as string);
+      assert.equal(statuses[0], "accepted");
+      assert.deepEqual(statuses.slice(1), Array(29).fill("duplicate"));
+      await sleep(200);
+      assert.equal(relay.lines.length, 1);
+    } finally {
+      relay.child.kill("SIGTERM");
+      assert.deepEqual(await relay.exited, { code: 0, signal: null });
+    }
+  });
+
+  test("a worker killed with SIGKILL is started again, and requests keep being answered 200", async () => {
+    const relay = await startChildRelay({ env, args: ["--workers", "2"] });
+    try {
+      const [first] = workerLines(relay);
+      const pid = first?.pid as number;
+      assert.ok(alive(pid));
+      process.kill(pid, "SIGKILL");
+      const deadline = Date.now() + 10_000;
+      while (workerLines(relay).length < 2 && Date.now() < deadline) await sleep(50);
+      const restarted = workerLines(relay)[1];
+      assert.ok(restarted, "the worker was started again");
+      assert.notEqual(restarted.pid, pid);
+      assert.ok(relay.logs.some((entry) => entry.message === "worker exited; starting it again" && entry.signal === "SIGKILL"));
+      const answers = await Promise.all(Array.from({ length: 50 }, (_, n) => postFresh(relay.port, eventBody(`after-crash-${n}`))));
+      assert.deepEqual(answers.map((answer) => answer.status), Array(50).fill(200));
+    } finally {
+      relay.child.kill("SIGTERM");
+      assert.deepEqual(await relay.exited, { code: 0, signal: null });
+    }
+  });
+
+  test("SIGTERM to the main process stops every worker too, and exits 0", async () => {
+    const relay = await startChildRelay({ env, args: ["--workers", "3"] });
+    const pids = workerLines(relay).map((entry) => entry.pid as number);
+    assert.equal(pids.length, 2);
+    relay.child.kill("SIGTERM");
+    assert.deepEqual(await relay.exited, { code: 0, signal: null });
+    assert.ok(await gone(pids), "the workers exited");
+  });
+
+  test("if the main process dies (SIGKILL), the workers stop by themselves: no orphan answers without a writer", async () => {
+    const relay = await startChildRelay({ env, args: ["--workers", "3"] });
+    const pids = workerLines(relay).map((entry) => entry.pid as number);
+    relay.child.kill("SIGKILL");
+    await relay.exited;
+    assert.ok(await gone(pids), "the workers exited");
+  });
+
+  test("spooled forwarding with 2 processes: each event reaches the downstream once", async () => {
+    const downstream = await startDownstream();
+    const relay = await startChildRelay({ env, args: ["--workers", "2", "--forward-url", downstream.url, "--spool-dir", join(dir, "spool")] });
+    try {
+      const count = 100;
+      const answers = await Promise.all(Array.from({ length: count }, (_, n) => postFresh(relay.port, eventBody(`spooled-${n}`))));
+      assert.deepEqual(answers.map((answer) => answer.status), Array(count).fill(200));
+      await downstream.waitFor(count);
+      await sleep(300);
+      const ids = downstream.received.map((received) => JSON.parse(received.body).id as string);
+      assert.equal(ids.length, count);
+      assert.deepEqual([...ids].sort(), answers.map((answer) => JSON.parse(answer.text).id as string).sort());
+    } finally {
+      relay.child.kill("SIGTERM");
+      assert.deepEqual(await relay.exited, { code: 0, signal: null });
+      await downstream.close();
+    }
+  });
+});
+
+describe("--workers under Deno", { skip: !isDeno && "Deno only" }, () => {
+  test("--workers 2 is a start-up error with a one-line reason", async () => {
+    const { code, stdout, stderr } = await runRelay(["--workers", "2"], env);
+    assert.equal(code, 2);
+    assert.equal(stdout, "");
+    assert.match(stderr, /^telnyx-relay: --workers above 1 needs Node[^\n]*\n$/);
+  });
+});
