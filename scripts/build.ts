@@ -11,8 +11,9 @@
 //   4. dist/telnyx-relay.sha256 (sha256sum's format) and dist/rootfs/ (what the FROM-scratch image
 //      copies besides the binary: shared libraries, loader, CA bundle, passwd/group).
 //
-// Options, for measuring variants (scripts/startup-bench.ts): --[no-]code-cache, --[no-]snapshot,
-// --out PATH, --no-rootfs. The defaults are what the measurements in the README chose.
+// Options, for measuring variants (scripts/startup-bench.ts, scripts/bench.ts): --[no-]code-cache,
+// --[no-]snapshot, --semi-space MB, --out PATH, --no-rootfs. The defaults are what the measurements
+// in the README chose.
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -21,6 +22,7 @@ import { basename, dirname, join, relative, resolve } from "node:path";
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { build } from "esbuild";
+import { SEMI_SPACE_MB } from "./semi-space.ts";
 import { stageRootfs } from "./stage-rootfs.ts";
 
 const ROOT = join(import.meta.dirname, "..");
@@ -36,6 +38,10 @@ const { values: options } = parseArgs({
     snapshot: { type: "boolean", default: false },
     out: { type: "string", default: join(ROOT, "dist", "telnyx-relay") },
     rootfs: { type: "boolean", default: true },
+    // V8's young generation, baked into the binary (sea-config execArgv, which NODE_OPTIONS does not
+    // override). Left to itself, V8 grows it to 64 MB a half under load (RSS ~195 MB); see
+    // scripts/semi-space.ts for the measurements.
+    "semi-space": { type: "string", default: String(SEMI_SPACE_MB) },
   },
   allowNegative: true,
   strict: true,
@@ -91,7 +97,14 @@ if (options.snapshot) {
 
 step(`making the SEA blob with ${relative(ROOT, node)} (code cache: ${options["code-cache"]}, snapshot: ${options.snapshot})`);
 const blob = join(work, "sea.blob");
-const seaConfig = { main, output: blob, disableExperimentalSEAWarning: true, useCodeCache: options["code-cache"], useSnapshot: options.snapshot };
+const seaConfig = {
+  main,
+  output: blob,
+  disableExperimentalSEAWarning: true,
+  useCodeCache: options["code-cache"],
+  useSnapshot: options.snapshot,
+  execArgv: [`--max-semi-space-size=${Number(options["semi-space"])}`],
+};
 writeFileSync(join(work, "sea-config.json"), JSON.stringify(seaConfig));
 execFileSync(node, ["--experimental-sea-config", join(work, "sea-config.json")], { stdio: ["ignore", "ignore", "inherit"] });
 

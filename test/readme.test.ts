@@ -26,3 +26,12 @@ test("the README's status table names every rejection reason", () => {
 test("src/version.ts matches package.json", () => {
   assert.equal(VERSION, pkg.version);
 });
+
+test("npm start and deno.json's start task give V8 the young-generation size the binary has baked in", async () => {
+  const { SEMI_SPACE_MB } = await import("../scripts/semi-space.ts");
+  const flag = `--max-semi-space-size=${SEMI_SPACE_MB}`;
+  const scripts = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { scripts: Record<string, string> }).scripts;
+  assert.ok(scripts.start?.includes(` ${flag} `), scripts.start);
+  const deno = JSON.parse(readFileSync(new URL("../deno.json", import.meta.url), "utf8")) as { tasks: Record<string, string> };
+  assert.ok(deno.tasks.start?.includes(`--v8-flags=${flag} `), deno.tasks.start);
+});
