@@ -40,7 +40,7 @@ export type AppRole = { readonly kind: "main" } | { readonly kind: "worker"; rea
 
 /** A relay that is listening. */
 export interface RunningApp {
-  /** Where events go: "stdout", "forward" or "spool"; "primary" in a worker process. */
+  /** Where events go: "stdout", "forward" or "spool"; "main process" in a worker process. */
   readonly sink: string;
   /** Spooled mode: undelivered events found in the spool at start-up (being delivered now). */
   readonly recovered: number | undefined;
@@ -110,12 +110,12 @@ export async function startApp(config: Config, io: AppIo, role: AppRole = { kind
   if (role.kind === "worker") {
     const primary = connectToPrimary(role.channel);
     void primary.closed.then(() => {
-      log.error("the primary process is gone; stopping");
-      void stop("primary gone", 1);
+      log.error("the main process is gone; stopping");
+      void stop("main process gone", 1);
     });
     handOn = primary.handOn;
-    // What the relay needs of a sink here: the primary owns the real one.
-    sink = { name: "primary", deliver: async () => reject("sink_unavailable", "a worker has no sink"), ready: primary.ready, close: async () => void role.channel.end() };
+    // What the relay needs of a sink here: the main process owns the real one.
+    sink = { name: "main process", deliver: async () => reject("sink_unavailable", "a worker has no sink"), ready: primary.ready, close: async () => void role.channel.end() };
     onListening = primary.listening;
   } else {
     const dedup = createDedup({ windowMs: config.dedupWindowMs, maxEntries: DEDUP_MAX_ENTRIES, now });

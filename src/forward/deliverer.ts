@@ -3,6 +3,7 @@ import type { Metrics } from "../metrics.ts";
 import type { DeadLetterFile } from "../sinks/dead-letter.ts";
 import type { SpooledEvent } from "../spool/journal.ts";
 import type { PostEvent } from "./post-event.ts";
+import { createQueue } from "../queue.ts";
 
 /** What {@link createDeliverer} needs. */
 export interface DelivererOptions {
@@ -65,7 +66,7 @@ interface Attempt {
  */
 export function createDeliverer(options: DelivererOptions): Deliverer {
   const { post, ack, deadLetters, concurrency, baseDelayMs, maxDelayMs, random, now, log, metrics } = options;
-  const ready: Attempt[] = [];
+  const ready = createQueue<Attempt>();
   let running = 0;
   let stopped = false;
   // Failures since the last success, and the timer that holds every attempt back meanwhile.
@@ -73,7 +74,7 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
   let gate: ReturnType<typeof setTimeout> | undefined;
 
   const pump = (): void => {
-    while (!stopped && gate === undefined && running < concurrency && ready.length > 0) {
+    while (!stopped && gate === undefined && running < concurrency && ready.size() > 0) {
       void attempt(ready.shift() as Attempt);
     }
   };
@@ -149,10 +150,10 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
       ready.push({ event, tries: 0 });
       pump();
     },
-    outstanding: () => ready.length + running,
+    outstanding: () => ready.size() + running,
     stop() {
       stopped = true;
-      ready.length = 0; // still in the spool: the next start sends them
+      ready.clear(); // still in the spool: the next start sends them
       if (gate !== undefined) clearTimeout(gate);
       gate = undefined;
     },

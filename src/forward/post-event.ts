@@ -1,6 +1,7 @@
 import { Buffer } from "node:buffer";
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
 import process from "node:process";
+import { urlToHttpOptions } from "node:url";
 import type { ForwardConfig } from "../config.ts";
 import type { EncodedEvent } from "../pipeline/cloud-event.ts";
 import { signStandardWebhook } from "./standard-webhooks.ts";
@@ -43,23 +44,21 @@ export function createPoster(forward: ForwardConfig, maxSockets: number, now: ()
   const tls = https ? process.getBuiltinModule("node:https") : undefined;
   const agent = tls ? new tls.Agent({ keepAlive: true, maxSockets }) : new HttpAgent({ keepAlive: true, maxSockets });
   const send = tls ? tls.request : httpRequest;
-  const fixedHeaders: Record<string, string | string[]> = { "content-type": "application/cloudevents+json; charset=utf-8" };
-  for (const [name, value] of forward.headers) {
-    // A name given twice is sent twice, as the user wrote it.
-    const key = Object.keys(fixedHeaders).find((existing) => existing.toLowerCase() === name.toLowerCase()) ?? name;
-    const previous = fixedHeaders[key];
-    fixedHeaders[key] = previous === undefined ? value : [...(Array.isArray(previous) ? previous : [previous]), value];
-  }
+  // Worked out once, not per event: node:http would convert the URL and build a header map every time.
+  // Headers go as one flat [name, value, …] list, which node:http writes as is; so Host is ours to
+  // send (url.host: the port only when not the scheme's default, an IPv6 address in brackets).
+  const target = urlToHttpOptions(url);
+  const fixedHeaders: string[] = ["Host", url.host, "Content-Type", "application/cloudevents+json; charset=utf-8"];
+  // A name given twice is sent twice, as the user wrote it.
+  for (const [name, value] of forward.headers) fixedHeaders.push(name, value);
 
   function post(event: EncodedEvent): Promise<PostResult> {
     const body = Buffer.from(event.json);
-    const headers: Record<string, string | string[] | number> = {
-      ...fixedHeaders,
-      "content-length": body.length,
-      "idempotency-key": event.id,
-      "ce-id": event.id,
-      ...(secret ? signStandardWebhook(secret, event.id, Math.floor(now() / 1000), event.json) : {}),
-    };
+    const headers = [...fixedHeaders, "Content-Length", String(body.length), "Idempotency-Key", event.id, "ce-id", event.id];
+    if (secret) {
+      const signature = signStandardWebhook(secret, event.id, Math.floor(now() / 1000), event.json);
+      headers.push("webhook-id", signature["webhook-id"], "webhook-timestamp", signature["webhook-timestamp"], "webhook-signature", signature["webhook-signature"]);
+    }
     return new Promise<PostResult>((resolve) => {
       let settled = false;
       const finish = (result: PostResult): void => {
@@ -70,7 +69,7 @@ export function createPoster(forward: ForwardConfig, maxSockets: number, now: ()
       };
       let request: ReturnType<typeof send>;
       try {
-        request = send(url, { method: "POST", headers, agent }, (response) => {
+        request = send({ ...target, method: "POST", headers, agent }, (response) => {
           const status = response.statusCode ?? 0;
           if (status >= 200 && status < 300) {
             // Acknowledged with the status line: a slow body must not turn it into a timeout (and a duplicate).

@@ -37,10 +37,31 @@ export interface EncodedEvent {
  * ```
  */
 export function encodeCloudEvent(event: ReferStatusEvent, id: string): EncodedEvent {
-  const { data: _data, ...envelope } = toCloudEvent(event, id);
-  let data = "";
-  for (const [name, value] of event.fields) data += `${data === "" ? "" : ","}${JSON.stringify(name)}:${JSON.stringify(value)}`;
-  return { id, json: `${JSON.stringify(envelope).slice(0, -1)},"data":{${data}}}` };
+  // Written out field by field, in toCloudEvent's order: no envelope object to copy, stringify and
+  // cut open per event (measured: the largest allocator among the relay's own functions).
+  let json =
+    `{"specversion":"1.0","id":${quote(id)},"source":${quote(source(event))},"type":"${REFER_STATUS_TYPE}",` +
+    `"time":${quote(event.time)},"subject":${quote(event.callSid)},"datacontenttype":"application/json","data":{`;
+  let first = true;
+  for (const [name, value] of event.fields) {
+    json += `${first ? "" : ","}${quote(name)}:${quote(value)}`;
+    first = false;
+  }
+  return { id, json: `${json}}}` };
+}
+
+// What JSON.stringify would escape in a string: '"', '\\', control characters, and UTF-16 surrogates
+// (a lone one is escaped; a pair is left to JSON.stringify too, rather than told apart here).
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** JSON.stringify(text), without calling it for the usual text that needs no escaping. */
+function quote(text: string): string {
+  return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
+}
+
+/** The CloudEvent `source`: the Telnyx account, as a URN. */
+function source(event: ReferStatusEvent): string {
+  return `urn:telnyx:account:${encodeURIComponent(event.accountSid)}`;
 }
 
 /**
@@ -61,7 +82,7 @@ export function toCloudEvent(event: ReferStatusEvent, id: string): CloudEvent {
   return {
     specversion: "1.0",
     id,
-    source: `urn:telnyx:account:${encodeURIComponent(event.accountSid)}`,
+    source: source(event),
     type: REFER_STATUS_TYPE,
     time: event.time,
     subject: event.callSid,

@@ -1,5 +1,6 @@
 import { Buffer } from "node:buffer";
-import { crc32 } from "./crc32.ts";
+// Native (zlib), in Node and in Deno: the JavaScript table loop cost ~3 µs per 1.4 KB event record.
+import { crc32 } from "node:zlib";
 
 // fatal: bytes that are not UTF-8 are damage, not text to repair.
 const UTF8 = new TextDecoder("utf-8", { fatal: true });

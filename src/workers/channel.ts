@@ -108,7 +108,7 @@ export function connectToPrimary(channel: Duplex): PrimaryLink {
   const closed = new Promise<void>((resolve) => {
     markClosed = resolve;
   });
-  const gone = reject("sink_unavailable", "the relay's primary process is gone");
+  const gone = reject("sink_unavailable", "the relay's main process is gone");
 
   channel.on(
     "data",

@@ -3,7 +3,10 @@
 // letters, duplicates, the spool limit, and a SIGKILL in the middle of an outage.
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer as createHttpsServer } from "node:https";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -15,6 +18,7 @@ import { postSigned } from "../support/http.ts";
 import { makeKeys } from "../support/keys.ts";
 
 const keys = makeKeys();
+const hasOpenssl = spawnSync("openssl", ["version"], { stdio: "ignore" }).status === 0;
 const root = mkdtempSync(join(tmpdir(), "telnyx-relay-forward-"));
 after(() => rmSync(root, { recursive: true, force: true }));
 let dirs = 0;
@@ -74,6 +78,47 @@ describe("synchronous forwarding (no spool)", () => {
       await downstream.close();
     }
   });
+
+  test(
+    "an https:// downstream is reached over TLS, its certificate checked (trusted here through NODE_EXTRA_CA_CERTS)",
+    { skip: (isDeno && "Deno reads its own CA settings, not NODE_EXTRA_CA_CERTS") || (!hasOpenssl && "needs the openssl command to make a test certificate") },
+    async () => {
+      const dir = freshDir();
+      mkdirSync(dir, { recursive: true });
+      const [keyFile, certFile] = [join(dir, "key.pem"), join(dir, "cert.pem")];
+      execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", keyFile, "-out", certFile], { stdio: "ignore" });
+      const received: Array<{ host: string | undefined; body: string }> = [];
+      const server = createHttpsServer({ key: readFileSync(keyFile), cert: readFileSync(certFile) }, (req, res) => {
+        let body = "";
+        req.setEncoding("utf8");
+        req.on("data", (chunk: string) => (body += chunk));
+        req.on("end", () => {
+          received.push({ host: req.headers.host, body });
+          res.writeHead(200).end();
+        });
+      });
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      const port = (server.address() as AddressInfo).port;
+      const args = ["--dead-letter-file", join(dir, "dl.jsonl"), "--forward-url", `https://127.0.0.1:${port}/in`];
+      const trusting = await startChildRelay({ env: { TELNYX_PUBLIC_KEY: keys.portalKey, NODE_EXTRA_CA_CERTS: certFile }, args });
+      const untrusting = await startChildRelay({ env: { TELNYX_PUBLIC_KEY: keys.portalKey }, args: ["--forward-timeout", "1s", ...args] });
+      try {
+        const answer = await postSigned(trusting.url, keys.privateKey, SEED_BODY);
+        assert.equal(answer.status, 200, answer.text);
+        assert.equal(received.length, 1);
+        assert.equal(received[0]?.host, `127.0.0.1:${port}`);
+        assert.equal(JSON.parse(received[0]?.body ?? "").id, JSON.parse(answer.text).id);
+        // Without the test CA the certificate does not verify: 503, and nothing is sent.
+        assert.equal((await postSigned(untrusting.url, keys.privateKey, eventBody(1))).status, 503);
+        assert.equal(received.length, 1);
+      } finally {
+        await stopped(trusting);
+        await stopped(untrusting);
+        server.close();
+        server.closeAllConnections();
+      }
+    },
+  );
 
   test("while the downstream is down or failing the relay answers 503 (Telnyx retries); once it is back, 200", async () => {
     const port = await freePort();

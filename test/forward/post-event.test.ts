@@ -122,6 +122,8 @@ describe("createPoster() request", () => {
     assert.ok(received);
     assert.equal(received.method, "POST");
     assert.equal(received.url, "/hooks/in?team=a");
+    assert.equal(received.headers.host, `127.0.0.1:${downstream.port}`);
+    assert.equal(received.headers.connection, "keep-alive");
     assert.equal(received.headers["content-type"], "application/cloudevents+json; charset=utf-8");
     assert.equal(received.headers["content-length"], String(Buffer.byteLength(event.json)));
     assert.equal(received.headers["idempotency-key"], event.id);

@@ -6,6 +6,7 @@ import { encodeCloudEvent, REFER_STATUS_TYPE, toCloudEvent } from "../../src/pip
 import { eventId } from "../../src/pipeline/event-id.ts";
 import { parseForm } from "../../src/pipeline/parse-form.ts";
 import { validateReferStatus, type ReferStatusEvent } from "../../src/pipeline/validate.ts";
+import { mulberry32 } from "../support/random.ts";
 
 type Fields = ReadonlyArray<readonly [string, string]>;
 
@@ -104,6 +105,16 @@ describe("encodeCloudEvent", () => {
     const data = JSON.parse(encoded.json).data;
     assert.equal(data.__proto__, "p");
     assert.equal(data['quote"d'], "line\nbreak");
+  });
+
+  test("encodeCloudEvent() is byte for byte JSON.stringify(toCloudEvent()) for values with every kind of character JSON escapes", () => {
+    const random = mulberry32(20261127);
+    const alphabet = ['"', "\\", "\n", "\u0000", "\u001f", "\u007f", "\u2028", "\ud800", "\udfff", "😀", "é", "a", " ", "/", "<"];
+    for (let n = 0; n < 2_000; n++) {
+      const text = Array.from({ length: Math.floor(random() * 6) }, () => alphabet[Math.floor(random() * alphabet.length)]).join("");
+      const event = validEvent([...SEED_FIELDS.filter(([name]) => name !== "CallSid"), ["CallSid", `v3:${text}`], [`Extra${text}`, text]]);
+      assert.equal(encodeCloudEvent(event, "0123456789abcdef0123456789abcdef").json, JSON.stringify(toCloudEvent(event, "0123456789abcdef0123456789abcdef")), JSON.stringify(text));
+    }
   });
 
   test("encodeCloudEvent() of a tampered event differs from the original", () => {

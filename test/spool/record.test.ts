@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { test } from "node:test";
-import { crc32 } from "../../src/spool/crc32.ts";
+import { crc32 } from "node:zlib";
 import { decodePayload, encodeRecord, HEADER_BYTES, MAX_PAYLOAD_BYTES, parseSegment, type JournalRecord } from "../../src/spool/record.ts";
 
 const records: JournalRecord[] = [
