@@ -1,5 +1,5 @@
 import { createServer, STATUS_CODES, type Server } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import { createServer as createNetServer, type AddressInfo, type Socket } from "node:net";
 import type { Duplex, Writable } from "node:stream";
 import type { Config } from "./config.ts";
 import type { Logger } from "./log.ts";
@@ -108,7 +108,7 @@ export async function startApp(config: Config, io: AppIo, role: AppRole = { kind
   let sink: Sink;
   let handOn: HandOn;
   if (role.kind === "worker") {
-    const primary = connectToPrimary(role.channel);
+    const primary = connectToPrimary(role.channel, config.requestTimeoutMs);
     void primary.closed.then(() => {
       log.error("the main process is gone; stopping");
       void stop("main process gone", 1);
@@ -176,13 +176,24 @@ export async function startApp(config: Config, io: AppIo, role: AppRole = { kind
     }
   });
 
+  // With workers, every process binds the port with SO_REUSEPORT and the kernel spreads connections
+  // among them. SO_REUSEPORT would as gladly share the port with another relay already on it (two
+  // writers, two dedup sets): the main process first binds it alone, which fails if it is taken.
+  let port = config.port;
+  if (role.kind === "main" && config.workers > 1) {
+    try {
+      port = await bindAlone(port, config.host);
+    } catch (error) {
+      await sink.close(0);
+      throw error;
+    }
+  }
   await new Promise<void>((resolve, reject) => {
     const failed = (error: Error): void => {
       void sink.close(0).finally(() => reject(error));
     };
     server.once("error", failed);
-    // With workers, every process binds the port: the kernel spreads connections among them.
-    server.listen({ port: config.port, host: config.host, ...(config.workers > 1 ? { reusePort: true } : {}) }, () => {
+    server.listen({ port, host: config.host, ...(config.workers > 1 ? { reusePort: true } : {}) }, () => {
       server.off("error", failed);
       resolve();
     });
@@ -208,12 +219,15 @@ export async function startApp(config: Config, io: AppIo, role: AppRole = { kind
       log.info("stopping", { why, timeoutMs: config.shutdownTimeoutMs });
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      // Workers drain too; their events still come here until they exit, so the sink closes after.
-      const finished = await within(Promise.all([closed, workers?.stop(Math.max(0, deadline - now()))]), deadline - now());
+      // Workers drain too, and are killed at the deadline; their events come here until they have
+      // exited, so the sink closes only after.
+      const workersGone = workers?.stop(Math.max(0, deadline - now()));
+      const finished = await within(closed, deadline - now());
       if (!finished) {
         log.warn("shutdown timeout: closing connections with requests still in flight");
         server.closeAllConnections();
       }
+      await workersGone;
       await sink.close(Math.max(0, deadline - now()));
       await deadLetters.close();
       log.info("stopped", { why, exitCode: code });
@@ -224,6 +238,23 @@ export async function startApp(config: Config, io: AppIo, role: AppRole = { kind
   }
 
   return { sink: sink.name, recovered: sink.recovered, port: address.port, address: address.address, stop: (why) => stop(why), stopped };
+}
+
+/**
+ * Binds the port without SO_REUSEPORT and lets it go again: fails (EADDRINUSE) if anything listens
+ * there, shared or not.
+ *
+ * @returns The port (the one the system picked, for port 0).
+ */
+function bindAlone(port: number, host: string | undefined): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createNetServer();
+    probe.once("error", reject);
+    probe.listen({ port, host, exclusive: true }, () => {
+      const bound = (probe.address() as AddressInfo).port;
+      probe.close(() => resolve(bound));
+    });
+  });
 }
 
 interface SinkDeps extends AppIo {

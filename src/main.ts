@@ -70,6 +70,15 @@ async function main(): Promise<number> {
   }
 
   const log = createLogger(boundedWriter(process.stderr, STDERR_BUFFER_BYTES), config.logLevel, Date.now, worker && { worker: worker.index });
+  // A signal while starting (the main process listens, and answers, while its workers start) is
+  // kept, and acted on as soon as there is a relay to stop; a second one ends the process at once.
+  let early: NodeJS.Signals | undefined;
+  const keep = (signal: NodeJS.Signals): void => {
+    if (early !== undefined) process.exit(RUNTIME_ERROR);
+    early = signal;
+  };
+  process.on("SIGTERM", keep);
+  process.on("SIGINT", keep);
   let app;
   try {
     app = await startApp(config, { stdout: process.stdout, log, now: Date.now }, role);
@@ -84,6 +93,8 @@ async function main(): Promise<number> {
     void running.stop(signal);
   };
   // Handlers first: whoever reads the `listening` line may signal at once.
+  process.off("SIGTERM", keep);
+  process.off("SIGINT", keep);
   process.once("SIGTERM", onSignal);
   process.once("SIGINT", onSignal);
   // Workers say so in their own words: "listening" is the main process's, once every worker listens too.
@@ -98,6 +109,7 @@ async function main(): Promise<number> {
     ...(app.recovered === undefined ? {} : { recovered: app.recovered }),
     version: VERSION,
   });
+  if (early !== undefined) onSignal(early);
   return app.stopped;
 }
 

@@ -27,6 +27,9 @@ function batchedWriter(stream: Duplex): (line: string) => void {
   };
 }
 
+// How often events waiting for the primary's answer are checked against their deadline.
+const SWEEP_MS = 250;
+
 /** The primary's end of one worker's channel. */
 export interface WorkerLink {
   /** Tells the worker whether the sink can take events (for its `/readyz`). */
@@ -88,9 +91,11 @@ export interface PrimaryLink {
  * Connects a worker process to the primary over its fd-3 channel.
  *
  * Every event waits for the primary's answer; if the channel closes first, it (and every later one)
- * gets `sink_unavailable`, a 503, so Telnyx delivers it again.
+ * gets `sink_unavailable`, a 503, so Telnyx delivers it again; so does an event the primary has not
+ * answered within `answerTimeoutMs` (a primary that is alive but stuck).
  *
  * @param channel The socket on fd 3.
+ * @param answerTimeoutMs The longest wait for an answer (the primary's own sink and forward timeouts are shorter).
  * @returns The link.
  * @example
  * ```ts
@@ -98,9 +103,24 @@ export interface PrimaryLink {
  * const relay = createRelay({ verify, handOn: primary.handOn, deadLetters, metrics, now });
  * ```
  */
-export function connectToPrimary(channel: Duplex): PrimaryLink {
+export function connectToPrimary(channel: Duplex, answerTimeoutMs: number): PrimaryLink {
   const write = batchedWriter(channel);
-  const waiting = new Map<number, (outcome: Delivered | Rejection | "duplicate") => void>();
+  const waiting = new Map<number, { readonly settle: (outcome: Delivered | Rejection | "duplicate") => void; readonly deadline: number }>();
+  const late = reject("sink_unavailable", `the relay's main process did not answer within ${answerTimeoutMs} ms`);
+  // One timer for every event waiting, as in the stdout sink: not one armed and cleared per event.
+  let sweeper: ReturnType<typeof setInterval> | undefined;
+  const sweep = (): void => {
+    const now = Date.now();
+    for (const [seq, entry] of waiting) {
+      if (entry.deadline > now) continue;
+      waiting.delete(seq);
+      entry.settle(late);
+    }
+    if (waiting.size === 0 && sweeper !== undefined) {
+      clearInterval(sweeper);
+      sweeper = undefined;
+    }
+  };
   let seq = 0;
   let open = true;
   let sinkReady = true;
@@ -119,16 +139,18 @@ export function connectToPrimary(channel: Duplex): PrimaryLink {
         sinkReady = frame.ready;
         return;
       }
-      const settle = waiting.get(frame.seq);
+      const entry = waiting.get(frame.seq);
       waiting.delete(frame.seq);
-      settle?.(frame.outcome);
+      entry?.settle(frame.outcome);
     }),
   );
   const close = (): void => {
     if (!open) return;
     open = false;
-    for (const settle of waiting.values()) settle(gone);
+    for (const entry of waiting.values()) entry.settle(gone);
     waiting.clear();
+    if (sweeper !== undefined) clearInterval(sweeper);
+    sweeper = undefined;
     markClosed();
   };
   channel.on("close", close);
@@ -140,7 +162,8 @@ export function connectToPrimary(channel: Duplex): PrimaryLink {
       if (!open) return Promise.resolve(gone);
       const id = ++seq;
       return new Promise((resolve) => {
-        waiting.set(id, resolve);
+        waiting.set(id, { settle: resolve, deadline: Date.now() + answerTimeoutMs });
+        sweeper ??= setInterval(sweep, SWEEP_MS);
         write(encodeWorkerFrame({ kind: "event", seq: id, event }));
       });
     },

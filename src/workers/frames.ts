@@ -112,15 +112,24 @@ export function decodePrimaryFrame(line: string): PrimaryFrame | undefined {
  */
 export function splitLines(onLine: (line: string) => void): (chunk: Uint8Array) => void {
   const decoder = new TextDecoder("utf-8");
-  let pending = "";
+  // The start of a line still without its newline, in pieces: joined once, when the line ends, so
+  // a line of many chunks (a large event) costs its length, not its length times its chunks.
+  const pieces: string[] = [];
   return (chunk) => {
-    pending += decoder.decode(chunk, { stream: true });
+    const text = decoder.decode(chunk, { stream: true });
     let start = 0;
     let end: number;
-    while ((end = pending.indexOf("\n", start)) !== -1) {
-      onLine(pending.slice(start, end));
+    while ((end = text.indexOf("\n", start)) !== -1) {
+      const tail = text.slice(start, end);
+      if (pieces.length === 0) onLine(tail);
+      else {
+        pieces.push(tail);
+        const line = pieces.join("");
+        pieces.length = 0;
+        onLine(line);
+      }
       start = end + 1;
     }
-    pending = start === 0 ? pending : pending.slice(start);
+    if (start < text.length) pieces.push(text.slice(start));
   };
 }

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import process from "node:process";
+import { isSea } from "node:sea";
 import type { Duplex } from "node:stream";
 import type { Logger } from "../log.ts";
 import type { HandOn } from "../relay.ts";
@@ -14,18 +15,20 @@ const RESTART_DELAY_MS = 250;
 const RESTART_DELAY_MAX_MS = 10_000;
 // A worker that ran this long before it exited counts as healthy: its restart delay starts over.
 const HEALTHY_RUN_MS = 30_000;
-// How often the primary tells the workers whether its sink can take events.
+// After SIGKILL, how long to wait for the exit to be reported.
+const KILL_WAIT_MS = 2_000;
+// How often the main process tells the workers whether its sink can take events.
 const READY_PUSH_INTERVAL_MS = 500;
 
 /** What {@link startWorkers} needs. */
 export interface SupervisorOptions {
-  /** Worker processes besides the primary. */
+  /** Worker processes besides the main process. */
   readonly count: number;
-  /** The port the primary listens on (workers bind it too, with SO_REUSEPORT). */
+  /** The port the main process listens on (workers bind it too, with SO_REUSEPORT). */
   readonly port: number;
-  /** The primary's dedup → sink stages, which every worker's events go through. */
+  /** The main process's dedup → sink stages, which every worker's events go through. */
   readonly handOn: HandOn;
-  /** The primary's sink readiness, pushed to the workers for their `/readyz`. */
+  /** The main process's sink readiness, pushed to the workers for their `/readyz`. */
   readonly ready: () => boolean;
   /** Workers must say they listen within this, at start-up. */
   readonly startTimeoutMs: number;
@@ -40,11 +43,11 @@ export interface Workers {
 
 /**
  * Starts the worker processes and keeps them running: the same program with the same arguments
- * and environment plus {@link WORKER_ENV}, stdout pointed at stderr (only the primary writes events),
- * and a socket pair on fd 3 to hand their events to the primary. A worker that exits is started
+ * and environment plus {@link WORKER_ENV}, stdout pointed at stderr (only the main process writes events),
+ * and a socket pair on fd 3 to hand their events to the main process. A worker that exits is started
  * again, with a growing delay while it keeps failing.
  *
- * @param options The count, the port, the primary's stages and the logger.
+ * @param options The count, the port, the main process's stages and the logger.
  * @returns The workers, once every one listens.
  * @throws {Error} If a worker exits or stays silent at start-up.
  * @example
@@ -60,6 +63,7 @@ export async function startWorkers(options: SupervisorOptions): Promise<Workers>
   const links = new Set<WorkerLink>();
   let stopping = false;
 
+  // `delayMs`: how long this start waited after the last exit (0 for the first start).
   const launch = (index: number, delayMs: number): Promise<void> =>
     new Promise<void>((listening, failed) => {
       const startedAt = Date.now();
@@ -68,6 +72,21 @@ export async function startWorkers(options: SupervisorOptions): Promise<Workers>
         stdio: ["ignore", 2, "inherit", "pipe"],
       });
       running.add(child);
+      // Once per child, whether it exited or could not be started at all ('error' without 'exit').
+      let ended = false;
+      const end = (why: string, fields: Record<string, unknown>): void => {
+        if (ended) return;
+        ended = true;
+        running.delete(child);
+        links.delete(link);
+        failed(new Error(`worker ${index} ${why} before it listened`));
+        if (stopping) return;
+        const next = delayMs === 0 || Date.now() - startedAt >= HEALTHY_RUN_MS ? RESTART_DELAY_MS : Math.min(delayMs * 2, RESTART_DELAY_MAX_MS);
+        log.error(`worker ${why}; starting it again`, { worker: index, pid: child.pid, ...fields, restartInMs: next });
+        setTimeout(() => {
+          if (!stopping) launch(index, next).catch(() => {});
+        }, next).unref();
+      };
       const link = serveWorker(child.stdio[3] as Duplex, handOn, {
         listening: () => {
           link.setReady(ready());
@@ -76,18 +95,8 @@ export async function startWorkers(options: SupervisorOptions): Promise<Workers>
         garbled: (line) => log.error("worker sent a line that is not a frame", { worker: index, line: line.slice(0, 200) }),
       });
       links.add(link);
-      child.once("error", (error) => failed(error));
-      child.once("exit", (code, signal) => {
-        running.delete(child);
-        links.delete(link);
-        failed(new Error(`worker ${index} exited (${signal ?? `status ${code}`}) before it listened`));
-        if (stopping) return;
-        const next = Date.now() - startedAt >= HEALTHY_RUN_MS ? RESTART_DELAY_MS : Math.min(delayMs * 2, RESTART_DELAY_MAX_MS);
-        log.error("worker exited; starting it again", { worker: index, pid: child.pid, exitCode: code, signal, restartInMs: next });
-        setTimeout(() => {
-          if (!stopping) launch(index, next).catch(() => {});
-        }, next).unref();
-      });
+      child.once("error", (error: NodeJS.ErrnoException) => end("could not be started", { error: error.code ?? error.message }));
+      child.once("exit", (code, signal) => end(`exited (${signal ?? `status ${code}`})`, { exitCode: code, signal }));
     });
 
   const pushReady = setInterval(() => {
@@ -104,10 +113,12 @@ export async function startWorkers(options: SupervisorOptions): Promise<Workers>
     if (!(await within(Promise.all(exited), timeoutMs))) {
       log.warn("workers still running at the shutdown timeout; killing them");
       for (const child of running) child.kill("SIGKILL");
+      // Gone for sure before the caller closes the sink their events go to.
+      await within(Promise.all(exited), KILL_WAIT_MS);
     }
   };
 
-  const started = Array.from({ length: count }, (_, i) => launch(i + 1, RESTART_DELAY_MS));
+  const started = Array.from({ length: count }, (_, i) => launch(i + 1, 0));
   let failure: Error | undefined;
   const inTime = await within(
     Promise.all(started).catch((error: Error) => {
@@ -123,11 +134,13 @@ export async function startWorkers(options: SupervisorOptions): Promise<Workers>
 }
 
 /**
- * How to start this program again: a single executable is its own command (process.argv[1] is
- * the executable again); under node, the script follows node's own flags.
+ * How to start this program again: a single executable is its own command (its node flags are
+ * baked in); under node, the script follows node's own flags, less --inspect (the workers would
+ * fight over the inspector's port).
  */
 function ownCommand(): [string, string[]] {
   const userArgs = process.argv.slice(2);
-  if (process.argv[1] === process.execPath) return [process.execPath, userArgs];
-  return [process.execPath, [...process.execArgv, process.argv[1] as string, ...userArgs]];
+  if (isSea()) return [process.execPath, userArgs];
+  const nodeFlags = process.execArgv.filter((flag) => !flag.startsWith("--inspect"));
+  return [process.execPath, [...nodeFlags, process.argv[1] as string, ...userArgs]];
 }

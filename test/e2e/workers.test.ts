@@ -1,16 +1,19 @@
 // --workers N as users run it: N real processes sharing one loopback port (SO_REUSEPORT), one of
 // them writing every event and holding the dedup set. Signals and crashes are real ones.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
+import { connect } from "node:net";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, describe, test } from "node:test";
 import { signDelivery } from "../../src/pipeline/sign.ts";
 import { encodeForm, SEED_FIELDS } from "../../scripts/seed-event.ts";
-import { runRelay, startChildRelay, type ChildRelay } from "../support/child-relay.ts";
-import { startDownstream } from "../support/downstream.ts";
+import { relayCommand, runRelay, startChildRelay, type ChildRelay } from "../support/child-relay.ts";
+import { freePort, startDownstream } from "../support/downstream.ts";
 import { FORM } from "../support/http.ts";
 import { makeKeys, nowSeconds } from "../support/keys.ts";
 import { isDeno } from "../support/runtime.ts";
@@ -122,7 +125,7 @@ describe("--workers", { skip }, () => {
       const restarted = workerLines(relay)[1];
       assert.ok(restarted, "the worker was started again");
       assert.notEqual(restarted.pid, pid);
-      assert.ok(relay.logs.some((entry) => entry.message === "worker exited; starting it again" && entry.signal === "SIGKILL"));
+      assert.ok(relay.logs.some((entry) => entry.message === "worker exited (SIGKILL); starting it again" && entry.signal === "SIGKILL"));
       const answers = await Promise.all(Array.from({ length: 50 }, (_, n) => postFresh(relay.port, eventBody(`after-crash-${n}`))));
       assert.deepEqual(answers.map((answer) => answer.status), Array(50).fill(200));
     } finally {
@@ -147,6 +150,63 @@ describe("--workers", { skip }, () => {
     await relay.exited;
     assert.ok(await gone(pids), "the workers exited");
   });
+
+  test("a second relay with --workers on the port the first one holds does not share it: exit 2, address in use", async () => {
+    const first = await startChildRelay({ env, args: ["--workers", "2"] });
+    try {
+      const second = await runRelay(["--host", "127.0.0.1", "--port", String(first.port), "--workers", "2"], env);
+      assert.equal(second.code, 2);
+      assert.match(second.stderr, /^telnyx-relay: cannot start: .*EADDRINUSE/);
+      assert.equal(second.stdout, "");
+    } finally {
+      first.child.kill("SIGTERM");
+      assert.deepEqual(await first.exited, { code: 0, signal: null });
+    }
+  });
+
+  test("SIGTERM while the workers are still starting: the main process (already answering) stops cleanly, and no worker is left", async () => {
+    const port = await freePort();
+    const { command, args, path } = relayCommand();
+    const child = spawn(command, [...args, "--host", "127.0.0.1", "--port", String(port), "--workers", "4"], { env: { PATH: path, ...env }, stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = once(child, "exit");
+    // As soon as the port takes connections (the main process listens before its workers start).
+    for (;;) {
+      const open = await new Promise<boolean>((resolve) => {
+        const socket = connect({ port, host: "127.0.0.1" }, () => {
+          socket.destroy();
+          resolve(true);
+        });
+        socket.on("error", () => resolve(false));
+      });
+      if (open) break;
+      await sleep(5);
+    }
+    child.kill("SIGTERM");
+    const [code, signal] = await exited;
+    assert.deepEqual({ code, signal }, { code: 0, signal: null }, stderr);
+    const logs = stderr.split("\n").filter((line) => line.startsWith("{")).map((line) => JSON.parse(line) as Record<string, unknown>);
+    assert.ok(logs.some((entry) => entry.message === "stopped" && entry.worker === undefined), stderr);
+    const pids = logs.filter((entry) => entry.message === "worker listening").map((entry) => entry.pid as number);
+    assert.ok(await gone(pids), "the workers exited");
+  });
+
+  test(
+    "the single executable starts its workers when run by a relative path",
+    { skip: !process.env.TELNYX_RELAY_BIN && "only for the binary (npm run test:bin)" },
+    async () => {
+      const bin = resolve(process.env.TELNYX_RELAY_BIN as string);
+      const relay = await startChildRelay({ env, args: ["--workers", "2"], cwd: dirname(bin), command: { command: `./${basename(bin)}`, args: [] } });
+      try {
+        assert.equal(workerLines(relay).length, 1);
+        assert.equal((await postFresh(relay.port, eventBody("relative"))).status, 200);
+      } finally {
+        relay.child.kill("SIGTERM");
+        assert.deepEqual(await relay.exited, { code: 0, signal: null });
+      }
+    },
+  );
 
   test("spooled forwarding with 2 processes: each event reaches the downstream once", async () => {
     const downstream = await startDownstream();

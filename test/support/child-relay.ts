@@ -72,6 +72,8 @@ export interface ChildRelayOptions {
   /** false: stdout is a pipe nobody reads (a blocked consumer). Default true. */
   readonly readStdout?: boolean;
   readonly cwd?: string;
+  /** Another way to start the same program (e.g. the binary by a relative path), instead of {@link relayCommand}'s. */
+  readonly command?: { readonly command: string; readonly args: readonly string[] };
 }
 
 /**
@@ -79,7 +81,8 @@ export interface ChildRelayOptions {
  * log line (which must be the first log line, but for the workers' own `worker listening` lines).
  */
 export async function startChildRelay(options: ChildRelayOptions = {}): Promise<ChildRelay> {
-  const { command, args, path } = relayCommand();
+  const { path, ...standard } = relayCommand();
+  const { command, args } = options.command ?? standard;
   const child = spawn(command, [...args, "--host", "127.0.0.1", "--port", "0", ...(options.args ?? [])], {
     cwd: options.cwd ?? ROOT,
     env: { PATH: path, ...options.env },

@@ -59,3 +59,16 @@ describe("splitLines()", () => {
     assert.deepEqual(lines, ["partial end"]);
   });
 });
+
+describe("splitLines() with a long line", () => {
+  test("a 32 MiB line in 64 KiB chunks comes out whole", () => {
+    const line = "x".repeat(32 << 20);
+    const bytes = Buffer.from(`${line}\nnext\n`);
+    const lines: string[] = [];
+    const feed = splitLines((text) => lines.push(text));
+    for (let at = 0; at < bytes.length; at += 65_536) feed(bytes.subarray(at, at + 65_536));
+    assert.equal(lines.length, 2);
+    assert.equal(lines[0]?.length, line.length);
+    assert.equal(lines[1], "next");
+  });
+});
