@@ -66,7 +66,7 @@ describe("the channel between a worker and the primary", () => {
   test("when the channel closes, waiting and later events are refused, and `closed` resolves", async () => {
     const { primary, primarySide } = link(() => new Promise<Outcome>(() => {}));
     const waiting = primary.handOn(event(1));
-    primarySide.destroy();
+    primarySide.end();
     await primary.closed;
     for (const answer of [await waiting, await primary.handOn(event(2))]) {
       assert.ok(answer !== "duplicate" && !answer.ok);
