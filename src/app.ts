@@ -67,9 +67,8 @@ const BODY_BUDGET_BYTES = 64 << 20;
 const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 // Stdout may hold this much before new events wait for the reader.
 const STDOUT_BUFFER_BYTES = 1 << 20;
-// Ids remembered at most, whatever the window (at most ~8 MB: 24 bytes an id plus an index of twice
-// as many 4-byte slots):
-// a flood of distinct signed events cannot grow it further; the oldest are forgotten first.
+// Ids remembered at most, whatever the window (~8 MB: 32 bytes an id with its index): a flood of
+// distinct signed events cannot grow it further; the oldest are forgotten first.
 const DEDUP_MAX_ENTRIES = 250_000;
 // Worker processes must say they listen within this at start-up.
 const WORKER_START_TIMEOUT_MS = 10_000;

@@ -24,7 +24,9 @@ const FIRST_CAPACITY = 1024;
  * Event ids are 32 hex digits of SHA-256 and are stored as their 128 bits; any other string is
  * hashed to 128 bits first.
  *
- * @param maxEntries The most ids held; past it, the oldest is forgotten for each new one.
+ * @param maxEntries The most entries held; past it, the oldest is forgotten for each new one. An id
+ *   added again leaves its old entry in place, marked replaced, until it is the oldest or a quarter
+ *   of the table is such entries: so the ids held may be up to a quarter fewer than `maxEntries`.
  * @returns An empty table.
  * @example
  * ```ts
@@ -145,8 +147,9 @@ export function createIdTable(maxEntries: number): IdTable {
       }
       if (count === capacity) {
         if (capacity < maxEntries) rebuild(Math.min(capacity * 2, maxEntries));
-        // Replaced entries take room in the ring but are not ids held: squeeze them out first.
-        else if (live < count) rebuild(capacity);
+        // Replaced entries take room in the ring but are not ids held: squeeze them out when they
+        // are a quarter of it (a copy of the whole table, so not for every one), else the oldest goes.
+        else if ((count - live) * 4 >= capacity) rebuild(capacity);
         else dropOldest();
       }
       const position = (head + count) % capacity;

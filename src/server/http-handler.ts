@@ -73,7 +73,7 @@ export function createHttpHandler(options: HttpHandlerOptions) {
     // One flat list to writeHead: node:http then writes it as is, without a header map per answer.
     const list = ["Content-Type", type, "Content-Length", String(Buffer.byteLength(body))];
     if (headers) for (const name in headers) list.push(name, headers[name] as string);
-    if (draining()) list.push("Connection", "close");
+    if (draining() && headers?.Connection === undefined) list.push("Connection", "close");
     res.writeHead(status, list);
     res.end(body);
   };

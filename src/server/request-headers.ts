@@ -16,8 +16,8 @@ export interface RequestHeaders {
 
 /**
  * Reads the five headers the webhook path needs from `req.rawHeaders`, in one pass. `req.headers`
- * would build an object of every header (a getter, made on first use), and merges or drops repeated
- * ones: the verifier must see a repeated signature header to refuse it, so the raw list is read.
+ * merges or drops repeated headers, and the verifier must see a repeated signature header to
+ * refuse it; one pass finds all five, where a lookup per header walked the list once for each.
  *
  * @param raw Names and values, alternating, as received (names in any case).
  * @returns The headers found.

@@ -3,24 +3,38 @@ import { describe, test } from "node:test";
 import { createIdTable } from "../../src/pipeline/id-table.ts";
 import { mulberry32 } from "../support/random.ts";
 
-/** The same contract, kept the obvious way: a Map and an array in insertion order. */
+/**
+ * The same contract, kept the obvious way: a Map, and an array of entries in insertion order where
+ * an id added again leaves its old entry, marked replaced, until it is dropped from the front or
+ * the replaced entries are a quarter of a full table and are squeezed out. Like the table, it starts
+ * with room for 1024 entries and doubles up to maxEntries, squeezing replaced entries out as it grows.
+ */
 function model(maxEntries: number) {
+  let capacity = Math.min(1024, maxEntries);
   const at = new Map<string, number>();
-  let order: Array<[string, number]> = [];
-  const compact = (): void => {
-    order = order.filter(([id, time]) => at.get(id) === time);
+  let order: Array<{ id: string; time: number; replaced: boolean }> = [];
+  const dropFront = (): void => {
+    const entry = order.shift() as { id: string; time: number; replaced: boolean };
+    if (!entry.replaced) at.delete(entry.id);
   };
   return {
     get: (id: string) => at.get(id),
     add(id: string, time: number) {
+      const previous = order.find((entry) => entry.id === id && !entry.replaced);
+      if (previous) previous.replaced = true;
       at.set(id, time);
-      order = order.filter(([other]) => other !== id);
-      order.push([id, time]);
-      while (order.length > maxEntries) at.delete((order.shift() as [string, number])[0]);
+      if (order.length === capacity) {
+        const replaced = order.filter((entry) => entry.replaced).length;
+        if (capacity < maxEntries) {
+          capacity = Math.min(capacity * 2, maxEntries);
+          order = order.filter((entry) => !entry.replaced);
+        } else if (replaced * 4 >= capacity) order = order.filter((entry) => !entry.replaced);
+        else dropFront();
+      }
+      order.push({ id, time, replaced: false });
     },
     forgetUntil(cutoff: number) {
-      compact();
-      while (order.length > 0 && (order[0] as [string, number])[1] <= cutoff) at.delete((order.shift() as [string, number])[0]);
+      while (order.length > 0 && ((order[0] as { replaced: boolean }).replaced || (order[0] as { time: number }).time <= cutoff)) dropFront();
     },
     size: () => at.size,
   };
@@ -77,6 +91,7 @@ describe("createIdTable()", () => {
     [7, 2],
     [1000, 3],
     [3000, 4],
+    [5000, 5],
   ] as const) {
     test(`agrees with a Map-based model over 20,000 random operations (maxEntries ${maxEntries}, seed ${seed})`, () => {
       const random = mulberry32(seed);
