@@ -99,7 +99,7 @@ export interface PrimaryLink {
  * @returns The link.
  * @example
  * ```ts
- * const primary = connectToPrimary(new Socket({ fd: 3, readable: true, writable: true }));
+ * const primary = connectToPrimary(new Socket({ fd: 3, readable: true, writable: true }), 30_000);
  * const relay = createRelay({ verify, handOn: primary.handOn, deadLetters, metrics, now });
  * ```
  */
