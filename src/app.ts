@@ -17,7 +17,6 @@ import { createDedup, type Dedup } from "./pipeline/dedup.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import { within } from "./within.ts";
 import type { HandOn } from "./relay.ts";
-import { connectToPrimary } from "./workers/channel.ts";
 import type { Workers } from "./workers/supervisor.ts";
 
 /** What the running relay needs from the outside world. */
@@ -107,6 +106,8 @@ export async function startApp(config: Config, io: AppIo, role: AppRole = { kind
   let sink: Sink;
   let handOn: HandOn;
   if (role.kind === "worker") {
+    // Loaded only in a worker process, like the supervisor only in a main process that has workers.
+    const { connectToPrimary } = await import("./workers/channel.ts");
     const primary = connectToPrimary(role.channel, config.requestTimeoutMs);
     void primary.closed.then(() => {
       log.error("the main process is gone; stopping");

@@ -12,9 +12,7 @@ import { OPTIONS } from "./options.ts";
 import { readableEnv } from "./readable-env.ts";
 import { VERSION } from "./version.ts";
 import { within } from "./within.ts";
-
-// The same name as WORKER_ENV in src/workers/supervisor.ts, which is loaded only when workers start.
-const WORKER_ENV = "TELNYX_RELAY_WORKER";
+import { parseWorkerEnv, WORKER_ENV } from "./workers/worker-env.ts";
 
 const USAGE_ERROR = 2;
 // Log lines waiting for a slow stderr past this are dropped (and counted), not buffered.
@@ -44,7 +42,6 @@ async function main(): Promise<number> {
 
   // Under Deno with --allow-env=NAMES the environment cannot be listed: only the relay's own names are read.
   const { env } = readableEnv(process.env, OPTIONS.map((spec) => spec.env));
-  // Set only by the main process for the workers it starts (src/workers/supervisor.ts).
   const worker = parseWorkerEnv(env[WORKER_ENV]);
   const { [WORKER_ENV]: _worker, ...settings } = env;
   const loaded = loadConfig(cli.flags, settings, (path) => readFileSync(path, "utf8"));
@@ -111,12 +108,6 @@ async function main(): Promise<number> {
   });
   if (early !== undefined) onSignal(early);
   return app.stopped;
-}
-
-/** The worker index and port from {@link WORKER_ENV} ("index:port"), or undefined in the main process. */
-function parseWorkerEnv(text: string | undefined): { index: number; port: number } | undefined {
-  const match = /^([0-9]{1,2}):([0-9]{1,5})$/.exec(text ?? "");
-  return match === null ? undefined : { index: Number(match[1]), port: Number(match[2]) };
 }
 
 /** The runtime and its version: Deno also answers `process.version`, with the Node version it mimics. */

@@ -1,6 +1,7 @@
 import type { Writable } from "node:stream";
 import type { EncodedEvent } from "../pipeline/cloud-event.ts";
 import { reject, type Rejection } from "../pipeline/rejection.ts";
+import { createDeadlineWaits } from "../deadline-waits.ts";
 import { within } from "../within.ts";
 import type { Delivered, Sink } from "./sink.ts";
 
@@ -20,11 +21,6 @@ const DELIVERED: Delivered = { ok: true };
 // How often writes still in flight are checked against their deadline (the sink timeout's precision).
 const SWEEP_MS = 50;
 
-/** A request waiting for its line's write callback, until its deadline. */
-interface Waiter {
-  readonly deadline: number;
-  readonly resolve: (inTime: boolean) => void;
-}
 
 /**
  * A sink that writes each event as one JSON line to a stream, honouring backpressure.
@@ -99,34 +95,21 @@ export function createStreamSink(options: StreamSinkOptions): Sink {
     // A timeout here leaves the line in the buffer: it may still come out after the 503, and Telnyx
     // will deliver the event again. A duplicate with the same id, never a loss.
     const inTime = await new Promise<boolean>((resolve) => {
-      const waiter: Waiter = { deadline, resolve };
-      waiting.add(waiter);
-      sweeper ??= setInterval(sweep, SWEEP_MS);
+      const write = ++writes;
+      waiting.add(write, resolve, deadline);
       stream.write(line, (error) => {
         if (error) fail(error);
-        if (waiting.delete(waiter)) resolve(true);
+        waiting.take(write)?.(true);
       });
     });
     if (!inTime || failure !== undefined) return unavailable();
     return DELIVERED;
   }
 
-  // One timer for every write in flight, instead of one armed and cleared per request: a write
-  // completes within a turn or two of the event loop, unless the reader stalls.
-  const waiting = new Set<Waiter>();
-  let sweeper: ReturnType<typeof setInterval> | undefined;
-  function sweep(): void {
-    const now = Date.now();
-    for (const waiter of waiting) {
-      if (waiter.deadline > now) continue;
-      waiting.delete(waiter);
-      waiter.resolve(false);
-    }
-    if (waiting.size === 0 && sweeper !== undefined) {
-      clearInterval(sweeper);
-      sweeper = undefined;
-    }
-  }
+  // The requests whose line is being written, until their deadline: one timer for all (a write
+  // completes within a turn or two of the event loop, unless the reader stalls).
+  let writes = 0;
+  const waiting = createDeadlineWaits<number, (inTime: boolean) => void>(SWEEP_MS, (resolve) => resolve(false));
 
   async function close(flushTimeoutMs: number): Promise<void> {
     if (failure !== undefined || stream.writableLength === 0) return;

@@ -4,6 +4,7 @@ import type { EncodedEvent } from "../pipeline/cloud-event.ts";
 import { reject, type Rejection } from "../pipeline/rejection.ts";
 import type { HandOn } from "../relay.ts";
 import type { Delivered } from "../sinks/sink.ts";
+import { createDeadlineWaits } from "../deadline-waits.ts";
 import { decodePrimaryFrame, decodeWorkerFrame, encodePrimaryFrame, encodeWorkerFrame, splitLines } from "./frames.ts";
 
 /**
@@ -105,22 +106,9 @@ export interface PrimaryLink {
  */
 export function connectToPrimary(channel: Duplex, answerTimeoutMs: number): PrimaryLink {
   const write = batchedWriter(channel);
-  const waiting = new Map<number, { readonly settle: (outcome: Delivered | Rejection | "duplicate") => void; readonly deadline: number }>();
   const late = reject("sink_unavailable", `the relay's main process did not answer within ${answerTimeoutMs} ms`);
   // One timer for every event waiting, as in the stdout sink: not one armed and cleared per event.
-  let sweeper: ReturnType<typeof setInterval> | undefined;
-  const sweep = (): void => {
-    const now = Date.now();
-    for (const [seq, entry] of waiting) {
-      if (entry.deadline > now) continue;
-      waiting.delete(seq);
-      entry.settle(late);
-    }
-    if (waiting.size === 0 && sweeper !== undefined) {
-      clearInterval(sweeper);
-      sweeper = undefined;
-    }
-  };
+  const waiting = createDeadlineWaits<number, (outcome: Delivered | Rejection | "duplicate") => void>(SWEEP_MS, (settle) => settle(late));
   let seq = 0;
   let open = true;
   let sinkReady = true;
@@ -139,18 +127,13 @@ export function connectToPrimary(channel: Duplex, answerTimeoutMs: number): Prim
         sinkReady = frame.ready;
         return;
       }
-      const entry = waiting.get(frame.seq);
-      waiting.delete(frame.seq);
-      entry?.settle(frame.outcome);
+      waiting.take(frame.seq)?.(frame.outcome);
     }),
   );
   const close = (): void => {
     if (!open) return;
     open = false;
-    for (const entry of waiting.values()) entry.settle(gone);
-    waiting.clear();
-    if (sweeper !== undefined) clearInterval(sweeper);
-    sweeper = undefined;
+    for (const settle of waiting.takeAll()) settle(gone);
     markClosed();
   };
   channel.on("close", close);
@@ -162,8 +145,7 @@ export function connectToPrimary(channel: Duplex, answerTimeoutMs: number): Prim
       if (!open) return Promise.resolve(gone);
       const id = ++seq;
       return new Promise((resolve) => {
-        waiting.set(id, { settle: resolve, deadline: Date.now() + answerTimeoutMs });
-        sweeper ??= setInterval(sweep, SWEEP_MS);
+        waiting.add(id, resolve, Date.now() + answerTimeoutMs);
         write(encodeWorkerFrame({ kind: "event", seq: id, event }));
       });
     },

@@ -6,9 +6,8 @@ import type { Logger } from "../log.ts";
 import type { HandOn } from "../relay.ts";
 import { within } from "../within.ts";
 import { serveWorker, type WorkerLink } from "./channel.ts";
+import { WORKER_ENV } from "./worker-env.ts";
 
-/** The environment variable that tells a process it is worker `<index>` on `<port>`: "index:port". */
-export const WORKER_ENV = "TELNYX_RELAY_WORKER";
 
 // A worker that exits is started again after this, doubling while it keeps failing, up to the cap.
 const RESTART_DELAY_MS = 250;

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
-import { connect } from "node:net";
+import { connect, createServer } from "node:net";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
@@ -189,7 +189,18 @@ describe("--workers", { skip }, () => {
     const logs = stderr.split("\n").filter((line) => line.startsWith("{")).map((line) => JSON.parse(line) as Record<string, unknown>);
     assert.ok(logs.some((entry) => entry.message === "stopped" && entry.worker === undefined), stderr);
     const pids = logs.filter((entry) => entry.message === "worker listening").map((entry) => entry.pid as number);
-    assert.ok(await gone(pids), "the workers exited");
+    assert.ok(await gone(pids), "the workers that said they listened exited");
+    // And none that had not said so yet is left holding the port: it can be bound alone again.
+    let free = false;
+    for (let i = 0; i < 200 && !free; i++) {
+      free = await new Promise<boolean>((resolve) => {
+        const probe = createServer();
+        probe.once("error", () => resolve(false));
+        probe.listen({ port, host: "127.0.0.1", exclusive: true }, () => probe.close(() => resolve(true)));
+      });
+      if (!free) await sleep(50);
+    }
+    assert.ok(free, `port ${port} is still held after the main process exited`);
   });
 
   test(
