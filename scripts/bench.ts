@@ -58,7 +58,7 @@ import process from "node:process";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import { parseArgs } from "node:util";
-import { signDelivery } from "../src/pipeline/sign.ts";
+import { signDelivery } from "../src/crypto/sign.ts";
 import { distinctBody } from "./bench/make-pool.ts";
 import { formatProfileSummary, summarizeProfile } from "./bench/profile-summary.ts";
 

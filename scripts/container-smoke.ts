@@ -12,7 +12,7 @@ import { once } from "node:events";
 import { createServer } from "node:net";
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { signDelivery } from "../src/pipeline/sign.ts";
+import { signDelivery } from "../src/crypto/sign.ts";
 import { encodeForm, SEED_BODY, SEED_FIELDS } from "./seed-event.ts";
 
 const { values: options } = parseArgs({

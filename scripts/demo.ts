@@ -9,7 +9,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { signDelivery } from "../src/pipeline/sign.ts";
+import { signDelivery } from "../src/crypto/sign.ts";
 import { SEED_BODY } from "./seed-event.ts";
 
 const { publicKey, privateKey } = generateKeyPairSync("ed25519");

@@ -1,22 +1,22 @@
 import { createServer, STATUS_CODES, type Server } from "node:http";
 import { createServer as createNetServer, type AddressInfo, type Socket } from "node:net";
 import type { Duplex, Writable } from "node:stream";
-import type { Config } from "./config.ts";
-import type { Logger } from "./log.ts";
+import type { Config } from "./config/load.ts";
+import type { Logger } from "./lib/log.ts";
 import { reject } from "./pipeline/rejection.ts";
 import { createVerifier } from "./pipeline/verify.ts";
-import { createRelay } from "./relay.ts";
+import { createRelay } from "./pipeline/relay.ts";
 import { createHttpHandler } from "./server/http-handler.ts";
 import { createDeadLetterFile, type DeadLetterFile } from "./sinks/dead-letter.ts";
 import { createStreamSink } from "./sinks/stream-sink.ts";
 import { createForwardSink } from "./sinks/forward-sink.ts";
 import type { Sink } from "./sinks/sink.ts";
-import { createPoster } from "./forward/post-event.ts";
+import { createPoster } from "./transports/http/post-event.ts";
 import type { Journal } from "./spool/journal.ts";
 import { createDedup, type Dedup } from "./pipeline/dedup.ts";
-import { createMetrics, type Metrics } from "./metrics.ts";
-import { within } from "./within.ts";
-import type { HandOn } from "./relay.ts";
+import { createMetrics, type Metrics } from "./lib/metrics.ts";
+import { within } from "./lib/within.ts";
+import type { HandOn } from "./pipeline/relay.ts";
 import type { Workers } from "./workers/supervisor.ts";
 
 /** What the running relay needs from the outside world. */
@@ -282,7 +282,7 @@ async function openSink(config: Config, deps: SinkDeps): Promise<Sink> {
   const [{ lockSpool }, { openJournal }, { createDeliverer }, { createSpoolSink }] = await Promise.all([
     import("./spool/lock.ts"),
     import("./spool/journal.ts"),
-    import("./forward/deliverer.ts"),
+    import("./transports/deliverer.ts"),
     import("./sinks/spool-sink.ts"),
   ]);
   const release = await lockSpool(spool.dir);

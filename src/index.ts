@@ -3,7 +3,7 @@
 export { parseForm } from "./pipeline/parse-form.ts";
 export { createVerifier, verifyMessage } from "./pipeline/verify.ts";
 export type { HeaderValue, Verified, VerifiedBody, Verifier, VerifierOptions } from "./pipeline/verify.ts";
-export { parsePublicKey } from "./pipeline/public-key.ts";
+export { parsePublicKey } from "./crypto/public-key.ts";
 export { validateReferStatus, REFER_CALL_STATUSES } from "./pipeline/validate.ts";
 export type { ReferCallStatus, ReferStatusEvent, Valid } from "./pipeline/validate.ts";
 export { normalizeDateTime } from "./pipeline/normalize-date-time.ts";
@@ -12,5 +12,5 @@ export { encodeCloudEvent, toCloudEvent, REFER_STATUS_TYPE } from "./pipeline/cl
 export type { CloudEvent, EncodedEvent } from "./pipeline/cloud-event.ts";
 export { statusOf } from "./pipeline/rejection.ts";
 export type { Rejection, RejectionReason } from "./pipeline/rejection.ts";
-export { signDelivery } from "./pipeline/sign.ts";
-export type { TelnyxSignatureHeaders } from "./pipeline/sign.ts";
+export { signDelivery } from "./crypto/sign.ts";
+export type { TelnyxSignatureHeaders } from "./crypto/sign.ts";

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { OPTIONS } from "../src/options.ts";
+import { OPTIONS } from "../src/config/options.ts";
 
 const deno = JSON.parse(readFileSync(new URL("../deno.json", import.meta.url), "utf8")) as { tasks: Record<string, string> };
 const start = deno.tasks.start?.split(/\s+/) ?? [];

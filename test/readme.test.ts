@@ -3,9 +3,9 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { OPTIONS } from "../src/options.ts";
+import { OPTIONS } from "../src/config/options.ts";
 import { REJECTION_REASONS } from "../src/pipeline/rejection.ts";
-import { VERSION } from "../src/version.ts";
+import { VERSION } from "../src/lib/version.ts";
 
 const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
@@ -23,7 +23,7 @@ test("the README's status table names every rejection reason", () => {
   for (const reason of REJECTION_REASONS) assert.ok(readme.includes(`\`${reason}\``), reason);
 });
 
-test("src/version.ts matches package.json", () => {
+test("src/lib/version.ts matches package.json", () => {
   assert.equal(VERSION, pkg.version);
 });
 

@@ -10,7 +10,7 @@
 import { createPrivateKey } from "node:crypto";
 import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
 import process from "node:process";
-import { signDelivery } from "../../src/pipeline/sign.ts";
+import { signDelivery } from "../../src/crypto/sign.ts";
 import { SEED_BODY } from "../seed-event.ts";
 
 const CALL_SID = "CallSid=";

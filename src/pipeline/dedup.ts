@@ -1,4 +1,4 @@
-import { createIdTable } from "./id-table.ts";
+import { createIdTable } from "../lib/id-table.ts";
 
 /** What {@link createDedup} needs. */
 export interface DedupOptions {

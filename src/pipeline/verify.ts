@@ -1,6 +1,6 @@
 import { Buffer } from "node:buffer";
 import { verify, type KeyObject } from "node:crypto";
-import { decodeStrictBase64 } from "./strict-base64.ts";
+import { decodeStrictBase64 } from "../crypto/strict-base64.ts";
 import { reject, type Rejection } from "./rejection.ts";
 
 declare const verifiedBrand: unique symbol;

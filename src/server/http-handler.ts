@@ -1,9 +1,9 @@
 import { Buffer } from "node:buffer";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Logger } from "../log.ts";
-import type { Metrics } from "../metrics.ts";
+import type { Logger } from "../lib/log.ts";
+import type { Metrics } from "../lib/metrics.ts";
 import { reject, statusOf, type Rejection } from "../pipeline/rejection.ts";
-import type { Relay } from "../relay.ts";
+import type { Relay } from "../pipeline/relay.ts";
 import { createByteBudget, readBody } from "./read-body.ts";
 import { readRequestHeaders } from "./request-headers.ts";
 

@@ -1,7 +1,7 @@
 import type { EncodedEvent } from "../pipeline/cloud-event.ts";
 import { reject, type Rejection } from "../pipeline/rejection.ts";
-import type { PostEvent } from "../forward/post-event.ts";
-import type { Metrics } from "../metrics.ts";
+import type { PostEvent } from "../transports/http/post-event.ts";
+import type { Metrics } from "../lib/metrics.ts";
 import type { Delivered, Sink } from "./sink.ts";
 
 /** What {@link createForwardSink} needs. */

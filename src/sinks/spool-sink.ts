@@ -1,9 +1,9 @@
 import type { EncodedEvent } from "../pipeline/cloud-event.ts";
 import { reject, type Rejection } from "../pipeline/rejection.ts";
-import type { Deliverer } from "../forward/deliverer.ts";
+import type { Deliverer } from "../transports/deliverer.ts";
 import type { Journal } from "../spool/journal.ts";
-import type { Logger } from "../log.ts";
-import { within } from "../within.ts";
+import type { Logger } from "../lib/log.ts";
+import { within } from "../lib/within.ts";
 import type { Delivered, Sink } from "./sink.ts";
 
 /** What {@link createSpoolSink} needs. */

@@ -1,8 +1,8 @@
 import type { Writable } from "node:stream";
 import type { EncodedEvent } from "../pipeline/cloud-event.ts";
 import { reject, type Rejection } from "../pipeline/rejection.ts";
-import { createDeadlineWaits } from "../deadline-waits.ts";
-import { within } from "../within.ts";
+import { createDeadlineWaits } from "../lib/deadline-waits.ts";
+import { within } from "../lib/within.ts";
 import type { Delivered, Sink } from "./sink.ts";
 
 /** What {@link createStreamSink} needs. */

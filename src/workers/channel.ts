@@ -2,9 +2,9 @@ import process from "node:process";
 import type { Duplex } from "node:stream";
 import type { EncodedEvent } from "../pipeline/cloud-event.ts";
 import { reject, type Rejection } from "../pipeline/rejection.ts";
-import type { HandOn } from "../relay.ts";
+import type { HandOn } from "../pipeline/relay.ts";
 import type { Delivered } from "../sinks/sink.ts";
-import { createDeadlineWaits } from "../deadline-waits.ts";
+import { createDeadlineWaits } from "../lib/deadline-waits.ts";
 import { decodePrimaryFrame, decodeWorkerFrame, encodePrimaryFrame, encodeWorkerFrame, splitLines } from "./frames.ts";
 
 /**

@@ -2,9 +2,9 @@ import { spawn, type ChildProcess } from "node:child_process";
 import process from "node:process";
 import { isSea } from "node:sea";
 import type { Duplex } from "node:stream";
-import type { Logger } from "../log.ts";
-import type { HandOn } from "../relay.ts";
-import { within } from "../within.ts";
+import type { Logger } from "../lib/log.ts";
+import type { HandOn } from "../pipeline/relay.ts";
+import { within } from "../lib/within.ts";
 import { serveWorker, type WorkerLink } from "./channel.ts";
 import { WORKER_ENV } from "./worker-env.ts";
 

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, describe, test } from "node:test";
-import { signDelivery } from "../../src/pipeline/sign.ts";
+import { signDelivery } from "../../src/crypto/sign.ts";
 import { encodeForm, SEED_FIELDS } from "../../scripts/seed-event.ts";
 import { relayCommand, runRelay, startChildRelay, type ChildRelay } from "../support/child-relay.ts";
 import { freePort, startDownstream } from "../support/downstream.ts";

@@ -5,9 +5,9 @@ import { Buffer } from "node:buffer";
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from "node:crypto";
 import { describe, test } from "node:test";
 
-import { parsePublicKey } from "../../src/pipeline/public-key.ts";
+import { parsePublicKey } from "../../src/crypto/public-key.ts";
 import type { Rejection } from "../../src/pipeline/rejection.ts";
-import { signDelivery } from "../../src/pipeline/sign.ts";
+import { signDelivery } from "../../src/crypto/sign.ts";
 import { createVerifier, verifyMessage, type HeaderValue, type Verified, type Verifier } from "../../src/pipeline/verify.ts";
 import { isDeno } from "../support/runtime.ts";
 

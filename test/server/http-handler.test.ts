@@ -3,8 +3,8 @@ import { once } from "node:events";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { test } from "node:test";
-import { createLogger } from "../../src/log.ts";
-import { createMetrics } from "../../src/metrics.ts";
+import { createLogger } from "../../src/lib/log.ts";
+import { createMetrics } from "../../src/lib/metrics.ts";
 import { createHttpHandler } from "../../src/server/http-handler.ts";
 import { rawExchange, statusOfRaw } from "../support/http.ts";
 

@@ -8,7 +8,7 @@ import { Buffer } from "node:buffer";
 import { connect } from "node:net";
 import { Writable } from "node:stream";
 import { after, before, describe, test } from "node:test";
-import { signDelivery } from "../../src/pipeline/sign.ts";
+import { signDelivery } from "../../src/crypto/sign.ts";
 import { encodeForm, SEED_BODY, SEED_FIELDS } from "../../scripts/seed-event.ts";
 import { FORM, post, postSigned, rawExchange, statusOfRaw } from "../support/http.ts";
 import { startTestRelay, type TestRelay } from "../support/in-process.ts";

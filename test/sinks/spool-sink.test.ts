@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { Deliverer } from "../../src/forward/deliverer.ts";
-import { createLogger } from "../../src/log.ts";
+import type { Deliverer } from "../../src/transports/deliverer.ts";
+import { createLogger } from "../../src/lib/log.ts";
 import { createSpoolSink } from "../../src/sinks/spool-sink.ts";
 import { openJournal, type Journal, type SpooledEvent } from "../../src/spool/journal.ts";
 import { options, tempDir } from "../spool/helpers.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { loadConfig, type Config, type ConfigResult, type Env } from "../../src/config.ts";
+import { loadConfig, type Config, type ConfigResult, type Env } from "../../src/config/load.ts";
 
 /** A readFile for loadConfig that fails the test if any file is read. */
 export const noFiles = (path: string): string => {

@@ -1,7 +1,7 @@
 import { Buffer } from "node:buffer";
 import { connect } from "node:net";
 import type { KeyObject } from "node:crypto";
-import { signDelivery } from "../../src/pipeline/sign.ts";
+import { signDelivery } from "../../src/crypto/sign.ts";
 import { nowSeconds } from "./keys.ts";
 
 export const FORM = "application/x-www-form-urlencoded";

@@ -1,7 +1,7 @@
 import { PassThrough, type Writable } from "node:stream";
 import { startApp, type RunningApp } from "../../src/app.ts";
-import type { Config } from "../../src/config.ts";
-import { createLogger } from "../../src/log.ts";
+import type { Config } from "../../src/config/load.ts";
+import { createLogger } from "../../src/lib/log.ts";
 import type { TestKeys } from "./keys.ts";
 
 /** A relay running in this process on an ephemeral loopback port, with its stdout and logs captured. */

@@ -3,8 +3,8 @@ import { Buffer } from "node:buffer";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { describe, test } from "node:test";
 
-import { loadConfig, type ConfigResult, type Env, type ForwardConfig } from "../src/config.ts";
-import { expectConfig, expectErrors, expectOneError, loadFlags, noFiles } from "./support/config.ts";
+import { loadConfig, type ConfigResult, type Env, type ForwardConfig } from "../../src/config/load.ts";
+import { expectConfig, expectErrors, expectOneError, loadFlags, noFiles } from "../support/config.ts";
 
 const PORTAL_KEY = generateKeyPairSync("ed25519").publicKey.export({ format: "der", type: "spki" }).subarray(12).toString("base64");
 

@@ -4,10 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 
-import { createDeliverer, type Deliverer, type DelivererOptions } from "../../src/forward/deliverer.ts";
-import type { PostResult } from "../../src/forward/post-event.ts";
-import { createLogger } from "../../src/log.ts";
-import { createMetrics, type Metrics } from "../../src/metrics.ts";
+import { createDeliverer, type Deliverer, type DelivererOptions } from "../../src/transports/deliverer.ts";
+import type { PostResult } from "../../src/transports/http/post-event.ts";
+import { createLogger } from "../../src/lib/log.ts";
+import { createMetrics, type Metrics } from "../../src/lib/metrics.ts";
 import { createDeadLetterFile, type DeadLetter, type DeadLetterFile } from "../../src/sinks/dead-letter.ts";
 
 /** What the spool hands the deliverer: an encoded event and when the relay accepted it. */

@@ -1,14 +1,14 @@
 import { Buffer } from "node:buffer";
-import { encodeCloudEvent } from "./pipeline/cloud-event.ts";
-import { eventId } from "./pipeline/event-id.ts";
-import { parseForm } from "./pipeline/parse-form.ts";
-import { reject, type Rejection } from "./pipeline/rejection.ts";
-import { validateReferStatus } from "./pipeline/validate.ts";
-import type { HeaderValue, Verifier } from "./pipeline/verify.ts";
-import type { DeadLetterFile } from "./sinks/dead-letter.ts";
-import type { Delivered } from "./sinks/sink.ts";
-import type { EncodedEvent } from "./pipeline/cloud-event.ts";
-import type { Metrics } from "./metrics.ts";
+import { encodeCloudEvent } from "./cloud-event.ts";
+import { eventId } from "./event-id.ts";
+import { parseForm } from "./parse-form.ts";
+import { reject, type Rejection } from "./rejection.ts";
+import { validateReferStatus } from "./validate.ts";
+import type { HeaderValue, Verifier } from "./verify.ts";
+import type { DeadLetterFile } from "../sinks/dead-letter.ts";
+import type { Delivered } from "../sinks/sink.ts";
+import type { EncodedEvent } from "./cloud-event.ts";
+import type { Metrics } from "../lib/metrics.ts";
 
 /** One webhook delivery as it came off the wire: the two Telnyx headers and the raw body bytes. */
 export interface Delivery {

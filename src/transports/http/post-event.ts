@@ -2,8 +2,8 @@ import { Buffer } from "node:buffer";
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
 import process from "node:process";
 import { urlToHttpOptions } from "node:url";
-import type { ForwardConfig } from "../config.ts";
-import type { EncodedEvent } from "../pipeline/cloud-event.ts";
+import type { ForwardConfig } from "../../config/load.ts";
+import type { EncodedEvent } from "../../pipeline/cloud-event.ts";
 import { signStandardWebhook } from "./standard-webhooks.ts";
 
 /** What one forward attempt came to. */

@@ -3,7 +3,7 @@ import { Buffer } from "node:buffer";
 import { generateKeyPairSync, sign, type KeyObject } from "node:crypto";
 import { describe, test } from "node:test";
 
-import { parsePublicKey } from "../../src/pipeline/public-key.ts";
+import { parsePublicKey } from "../../src/crypto/public-key.ts";
 import { verifyMessage } from "../../src/pipeline/verify.ts";
 
 const MESSAGE = Buffer.from("1700000000|CallSid=v3%3Aabc");

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { describe, test } from "node:test";
 
-import { decodeStrictBase64 } from "../../src/pipeline/strict-base64.ts";
+import { decodeStrictBase64 } from "../../src/crypto/strict-base64.ts";
 
 describe("decodeStrictBase64", () => {
   const accepted: ReadonlyArray<readonly [string, string, number, readonly number[]]> = [

@@ -1,6 +1,6 @@
 // Deno's permission model and the misspelt-variable check: listing the environment needs full env
 // access there, while reading a variable needs only its name in --allow-env=NAMES.
-import type { Env } from "./config.ts";
+import type { Env } from "./load.ts";
 
 /** The environment for {@link loadConfig}, and whether it holds every variable. */
 export interface ReadableEnv {

@@ -5,10 +5,10 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import type { AddressInfo } from "node:net";
 import { after, describe, test } from "node:test";
 
-import type { ForwardConfig } from "../../src/config.ts";
-import { createPoster, parseRetryAfter, type PostResult } from "../../src/forward/post-event.ts";
-import { isDeno } from "../support/runtime.ts";
-import type { EncodedEvent } from "../../src/pipeline/cloud-event.ts";
+import type { ForwardConfig } from "../../../src/config/load.ts";
+import { createPoster, parseRetryAfter, type PostResult } from "../../../src/transports/http/post-event.ts";
+import { isDeno } from "../../support/runtime.ts";
+import type { EncodedEvent } from "../../../src/pipeline/cloud-event.ts";
 
 /** One request the downstream received. */
 interface Received {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { test } from "node:test";
-import { signStandardWebhook } from "../../src/forward/standard-webhooks.ts";
+import { signStandardWebhook } from "../../../src/transports/http/standard-webhooks.ts";
 
 // The example in the Standard Webhooks specification (standard-webhooks/standard-webhooks, spec/standard-webhooks.md).
 const SECRET = Buffer.from("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "base64");

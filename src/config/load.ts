@@ -1,8 +1,8 @@
 import type { KeyObject } from "node:crypto";
-import { LOG_LEVELS, type LogLevel } from "./log.ts";
+import { LOG_LEVELS, type LogLevel } from "../lib/log.ts";
 import { OPTIONS, type OptionSpec } from "./options.ts";
-import { parsePublicKey } from "./pipeline/public-key.ts";
-import { decodeStrictBase64 } from "./pipeline/strict-base64.ts";
+import { parsePublicKey } from "../crypto/public-key.ts";
+import { decodeStrictBase64 } from "../crypto/strict-base64.ts";
 
 /** The relay's configuration, checked and turned into runtime objects before anything listens. */
 export interface Config {

@@ -1,9 +1,9 @@
-import type { Logger } from "../log.ts";
-import type { Metrics } from "../metrics.ts";
+import type { Logger } from "../lib/log.ts";
+import type { Metrics } from "../lib/metrics.ts";
 import type { DeadLetterFile } from "../sinks/dead-letter.ts";
 import type { SpooledEvent } from "../spool/journal.ts";
-import type { PostEvent } from "./post-event.ts";
-import { createQueue } from "../queue.ts";
+import type { PostEvent } from "./http/post-event.ts";
+import { createQueue } from "../lib/queue.ts";
 
 /** What {@link createDeliverer} needs. */
 export interface DelivererOptions {

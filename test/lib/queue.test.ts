@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { createQueue } from "../src/queue.ts";
+import { createQueue } from "../../src/lib/queue.ts";
 
 test("createQueue() gives items back in the order they were pushed, across its compactions", () => {
   const queue = createQueue<number>();

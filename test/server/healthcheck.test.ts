@@ -5,8 +5,8 @@ import { once } from "node:events";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, describe, test } from "node:test";
-import { parseCli } from "../src/cli.ts";
-import { checkHealth } from "../src/healthcheck.ts";
+import { parseCli } from "../../src/config/cli.ts";
+import { checkHealth } from "../../src/server/healthcheck.ts";
 
 /** A server answering every request with `status` (or never, for "hang"), on an ephemeral loopback port. */
 async function serve(answer: number | "hang", host = "127.0.0.1"): Promise<{ server: Server; port: number; paths: string[] }> {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { createDeadlineWaits } from "../src/deadline-waits.ts";
+import { createDeadlineWaits } from "../../src/lib/deadline-waits.ts";
 
 test("a wait taken before its deadline is not late; one left past its deadline is handed to `late` once", async () => {
   const late: string[] = [];

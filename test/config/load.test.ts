@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import { generateKeyPairSync, sign, verify, type KeyObject } from "node:crypto";
 import { describe, test } from "node:test";
 
-import { helpText, parseCli } from "../src/cli.ts";
-import { loadConfig, parseDurationMs, parseSize, type Config, type ConfigResult, type Env } from "../src/config.ts";
-import { OPTIONS } from "../src/options.ts";
-import { expectConfig, expectErrors, expectOneError, loadFlags } from "./support/config.ts";
+import { helpText, parseCli } from "../../src/config/cli.ts";
+import { loadConfig, parseDurationMs, parseSize, type Config, type ConfigResult, type Env } from "../../src/config/load.ts";
+import { OPTIONS } from "../../src/config/options.ts";
+import { expectConfig, expectErrors, expectOneError, loadFlags } from "../support/config.ts";
 
 interface TestKey {
   readonly privateKey: KeyObject;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { createIdTable } from "../../src/pipeline/id-table.ts";
+import { createIdTable } from "../../src/lib/id-table.ts";
 import { mulberry32 } from "../support/random.ts";
 
 /**
