@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 
-import { createDeliverer, type Deliverer, type DelivererOptions } from "../../src/transports/deliverer.ts";
-import type { PostResult } from "../../src/transports/http/post-event.ts";
+import { createDeliverer, type Deliverer, type DelivererOptions } from "../../src/sinks/deliverer.ts";
+import type { SendOutcome } from "../../src/transports/transport.ts";
 import { createLogger } from "../../src/lib/log.ts";
 import { createMetrics, type Metrics } from "../../src/lib/metrics.ts";
 import { createDeadLetterFile, type DeadLetter, type DeadLetterFile } from "../../src/sinks/dead-letter.ts";
@@ -57,23 +57,27 @@ function spooled(acceptedAt = NOW - 2500): Spooled {
   return { id, json: `{"specversion":"1.0","id":"${id}","data":{"n":"${serial}"}}`, acceptedAt };
 }
 
-const DELIVERED: PostResult = { kind: "delivered", status: 204 };
-const retry = (status: number | undefined, retryAfterMs?: number): PostResult => ({ kind: "retry", status, retryAfterMs, reason: `the downstream answered ${status}` });
-const reject = (status: number, bodyExcerpt: string): PostResult => ({ kind: "reject", status, bodyExcerpt });
+const DELIVERED: SendOutcome = { kind: "delivered" };
+/** A retry as the HTTP transport makes it: after a status (reached) or none (not reached), maybe with a wait asked for. */
+const retry = (status: number | undefined, afterMs?: number): SendOutcome => {
+  const reason = status === undefined ? "ECONNREFUSED" : `the downstream answered ${status}`;
+  return afterMs === undefined ? { kind: "retry", reason, reached: status !== undefined } : { kind: "retry", reason, afterMs, reached: true };
+};
+const reject = (status: number, bodyExcerpt: string): SendOutcome => ({ kind: "refuse", detail: `the downstream answered ${status}`, answer: { status, bodyExcerpt } });
 
-/** A fake post: answers from a per-event script (the last answer repeats), recording every call. */
+/** A fake transport's send: answers from a per-event script (the last answer repeats), recording every call. */
 interface FakePost {
   readonly calls: string[];
   /** Calls in flight now, and the most there ever were. */
   inFlight: number;
   maxInFlight: number;
-  post(event: Spooled): Promise<PostResult>;
-  script(id: string, answers: ReadonlyArray<PostResult | (() => Promise<PostResult>)>): void;
+  post(event: Spooled): Promise<SendOutcome>;
+  script(id: string, answers: ReadonlyArray<SendOutcome | (() => Promise<SendOutcome>)>): void;
   callsFor(id: string): number;
 }
 
-function fakePost(fallback: PostResult = DELIVERED): FakePost {
-  const scripts = new Map<string, Array<PostResult | (() => Promise<PostResult>)>>();
+function fakePost(fallback: SendOutcome = DELIVERED): FakePost {
+  const scripts = new Map<string, Array<SendOutcome | (() => Promise<SendOutcome>)>>();
   const fake: FakePost = {
     calls: [],
     inFlight: 0,
@@ -84,7 +88,7 @@ function fakePost(fallback: PostResult = DELIVERED): FakePost {
       fake.maxInFlight = Math.max(fake.maxInFlight, fake.inFlight);
       try {
         const script = scripts.get(event.id);
-        const next: PostResult | (() => Promise<PostResult>) = script === undefined ? fallback : ((script.length > 1 ? script.shift() : script[0]) ?? fallback);
+        const next: SendOutcome | (() => Promise<SendOutcome>) = script === undefined ? fallback : ((script.length > 1 ? script.shift() : script[0]) ?? fallback);
         return typeof next === "function" ? await next() : next;
       } finally {
         fake.inFlight--;
@@ -107,7 +111,7 @@ interface Harness {
   retryDelays(id: string): number[];
 }
 
-function harness(overrides: Partial<Omit<DelivererOptions, "post" | "ack">> & { post?: FakePost } = {}): Harness {
+function harness(overrides: Partial<Omit<DelivererOptions, "transport" | "ack">> & { post?: FakePost } = {}): Harness {
   const post = overrides.post ?? fakePost();
   const acks: string[] = [];
   const logs: Array<Record<string, unknown>> = [];
@@ -123,7 +127,7 @@ function harness(overrides: Partial<Omit<DelivererOptions, "post" | "ack">> & { 
     ...overrides,
     metrics,
     deadLetters,
-    post: (event) => post.post(event as Spooled),
+    transport: { send: (event) => post.post(event as Spooled), close: async () => {} },
     ack: (id) => void acks.push(id),
   });
   deliverers.push(deliverer);
@@ -155,7 +159,7 @@ describe("createDeliverer() outcomes", () => {
   test("a delivered event is acknowledged once and counted as forwarded, with its latency from acceptedAt", async () => {
     const h = harness();
     const event = spooled(NOW - 2500);
-    h.deliverer.enqueue(event);
+    h.deliverer.deliver(event);
     await waitFor(() => h.acks.length === 1, "the ack");
     assert.deepEqual(h.acks, [event.id]);
     assert.deepEqual(h.post.calls, [event.id]);
@@ -169,7 +173,7 @@ describe("createDeliverer() outcomes", () => {
     const h = harness();
     const event = spooled();
     h.post.script(event.id, [retry(500), DELIVERED]);
-    h.deliverer.enqueue(event);
+    h.deliverer.deliver(event);
     await waitFor(() => h.acks.length === 1, "the ack");
     assert.deepEqual(h.acks, [event.id]);
     assert.equal(h.post.callsFor(event.id), 2);
@@ -179,7 +183,7 @@ describe("createDeliverer() outcomes", () => {
     assert.equal(retried.length, 1);
     assert.equal(retried[0]?.["id"], event.id);
     assert.equal(retried[0]?.["tries"], 1);
-    assert.equal(retried[0]?.["status"], 500);
+    assert.equal(retried[0]?.["reason"], "the downstream answered 500");
     assert.equal(h.deliverer.outstanding(), 0);
   });
 
@@ -190,9 +194,9 @@ describe("createDeliverer() outcomes", () => {
     const second = spooled();
     post.script(first.id, [retry(429, 60_000), DELIVERED]);
     post.script(second.id, [DELIVERED]);
-    h.deliverer.enqueue(first);
+    h.deliverer.deliver(first);
     await waitFor(() => h.retryDelays(first.id).length === 1, "the 429");
-    h.deliverer.enqueue(second);
+    h.deliverer.deliver(second);
     await pause(30);
     assert.deepEqual(h.retryDelays(first.id), [60_000]);
     assert.equal(post.callsFor(second.id), 0, "nothing is sent while the downstream asked to wait");
@@ -208,8 +212,8 @@ describe("createDeliverer() outcomes", () => {
     const second = spooled();
     post.script(first.id, [retry(429, 5), DELIVERED]);
     post.script(second.id, [DELIVERED]);
-    h.deliverer.enqueue(first);
-    h.deliverer.enqueue(second);
+    h.deliverer.deliver(first);
+    h.deliverer.deliver(second);
     await waitFor(() => h.acks.length === 2, "both acks");
     assert.deepEqual([...h.acks].sort(), [first.id, second.id].sort());
     assert.equal(post.callsFor(second.id), 1);
@@ -220,7 +224,7 @@ describe("createDeliverer() outcomes", () => {
     const h = harness();
     const event = spooled();
     h.post.script(event.id, [retry(503, 36_000_000)]);
-    h.deliverer.enqueue(event);
+    h.deliverer.deliver(event);
     return waitFor(() => h.retryDelays(event.id).length === 1, "the retry").then(() => {
       assert.deepEqual(h.retryDelays(event.id), [3_600_000]);
       h.deliverer.stop();
@@ -231,7 +235,7 @@ describe("createDeliverer() outcomes", () => {
     const h = harness();
     const event = spooled(NOW - 1000);
     h.post.script(event.id, [reject(422, '{"error":"unknown field"}')]);
-    h.deliverer.enqueue(event);
+    h.deliverer.deliver(event);
     await waitFor(() => h.acks.length === 1, "the ack");
     assert.deepEqual(h.acks, [event.id]);
     const records = await readDeadLetters(h.deadLetters);
@@ -242,11 +246,11 @@ describe("createDeliverer() outcomes", () => {
     assert.equal(record.receivedAt, new Date(NOW - 1000).toISOString());
     assert.deepEqual(record.response, { status: 422, bodyExcerpt: '{"error":"unknown field"}' });
     assert.equal(record.event, event.json);
-    assert.match(record.detail, /422/);
+    assert.equal(record.detail, "the downstream answered 422; not retried");
     assert.equal(h.counter("telnyx_relay_events_dead_lettered_total"), 1);
     assert.equal(h.counter("telnyx_relay_delivery_retries_total"), 0);
     assert.equal(h.counter("telnyx_relay_events_forwarded_total"), 0);
-    assert.ok(h.logs.some((line) => line["level"] === "warn" && line["message"] === "event dead-lettered" && line["status"] === 422));
+    assert.ok(h.logs.some((line) => line["level"] === "warn" && line["message"] === "event dead-lettered" && line["detail"] === "the downstream answered 422"));
     // Nothing waits or runs: it cannot be tried again.
     assert.equal(h.deliverer.outstanding(), 0);
     assert.equal(h.post.callsFor(event.id), 1);
@@ -258,7 +262,7 @@ describe("createDeliverer() outcomes", () => {
     const h = harness({ deadLetters: createDeadLetterFile(join(missing, "dead.jsonl")) });
     const event = spooled();
     h.post.script(event.id, [reject(400, "bad")]);
-    h.deliverer.enqueue(event);
+    h.deliverer.deliver(event);
     const failedWrites = () => h.logs.filter((line) => line["level"] === "error" && line["id"] === event.id).length;
     await waitFor(() => failedWrites() >= 2, "a second write attempt");
     assert.equal(h.post.callsFor(event.id), 1, "the downstream's answer is kept: the event is not POSTed again");
@@ -280,22 +284,22 @@ describe("createDeliverer() outcomes", () => {
 describe("createDeliverer() concurrency", () => {
   test("post never has more than `concurrency` calls outstanding, and every event is delivered", async () => {
     const post = fakePost();
-    const gates: Array<Deferred<PostResult>> = [];
+    const gates: Array<Deferred<SendOutcome>> = [];
     const h = harness({ post, concurrency: 3 });
     const events = Array.from({ length: 20 }, () => spooled());
     for (const event of events) {
-      const gate = deferred<PostResult>();
+      const gate = deferred<SendOutcome>();
       gates.push(gate);
       // The second answer (to a retry) is "delivered".
       post.script(event.id, [() => gate.promise, DELIVERED]);
     }
-    for (const event of events) h.deliverer.enqueue(event);
+    for (const event of events) h.deliverer.deliver(event);
     assert.equal(h.deliverer.outstanding(), 20);
     for (let i = 0; i < events.length; i++) {
       // Event i is in flight once i + 3 posts were made (retries add more later, at the back of the queue).
       await waitFor(() => post.calls.length >= Math.min(i + 3, events.length), `call ${i + 3}`);
       assert.ok(post.inFlight <= 3, `${post.inFlight} in flight`);
-      (gates[i] as Deferred<PostResult>).resolve(i % 4 === 0 ? retry(503) : DELIVERED);
+      (gates[i] as Deferred<SendOutcome>).resolve(i % 4 === 0 ? retry(503) : DELIVERED);
     }
     await waitFor(() => h.acks.length === 20, "every ack");
     assert.equal(post.maxInFlight, 3);
@@ -310,11 +314,11 @@ describe("createDeliverer().stop()", () => {
     const h = harness({ post });
     const inFlight = spooled();
     const retrying = spooled();
-    const gate = deferred<PostResult>();
+    const gate = deferred<SendOutcome>();
     post.script(inFlight.id, [() => gate.promise]);
     post.script(retrying.id, [retry(503)]);
-    h.deliverer.enqueue(inFlight);
-    h.deliverer.enqueue(retrying);
+    h.deliverer.deliver(inFlight);
+    h.deliverer.deliver(retrying);
     await waitFor(() => h.post.callsFor(retrying.id) >= 2, "the retrying event to retry");
     h.deliverer.stop();
     const calls = post.calls.length;
@@ -324,7 +328,7 @@ describe("createDeliverer().stop()", () => {
     assert.equal(h.counter("telnyx_relay_events_forwarded_total"), 0);
     assert.equal(h.deliverer.outstanding(), 0, "the pending retry was dropped and the in-flight post has ended");
     // An event enqueued after stop() is not posted either (it stays in the spool for the next start).
-    h.deliverer.enqueue(spooled());
+    h.deliverer.deliver(spooled());
     await pause(20);
     assert.equal(post.calls.length, calls, "no post after stop()");
     assert.deepEqual(h.acks, []);
@@ -334,9 +338,9 @@ describe("createDeliverer().stop()", () => {
     const post = fakePost();
     const h = harness({ post });
     const event = spooled();
-    const gate = deferred<PostResult>();
+    const gate = deferred<SendOutcome>();
     post.script(event.id, [() => gate.promise]);
-    h.deliverer.enqueue(event);
+    h.deliverer.deliver(event);
     await waitFor(() => post.calls.length === 1, "the post");
     gate.resolve(DELIVERED);
     await waitFor(() => h.acks.length === 1, "the ack");
@@ -358,7 +362,7 @@ describe("createDeliverer().stop()", () => {
       const h = harness({ deadLetters });
       const event = spooled();
       h.post.script(event.id, [reject(422, "no")]);
-      h.deliverer.enqueue(event);
+      h.deliverer.deliver(event);
       await waitFor(() => writes.length === 1, "the dead-letter write");
       h.deliverer.stop();
       written.resolve(true);
@@ -383,7 +387,7 @@ describe("createDeliverer().stop()", () => {
       const h = harness({ deadLetters, baseDelayMs: 60_000, maxDelayMs: 60_000 });
       const event = spooled();
       h.post.script(event.id, [reject(422, "no")]);
-      h.deliverer.enqueue(event);
+      h.deliverer.deliver(event);
       await waitFor(() => writes === 1, "the dead-letter write");
       h.deliverer.stop();
       written.resolve(false);
@@ -401,7 +405,7 @@ describe("createDeliverer() backoff", () => {
     const post = fakePost(retry(503));
     const h = harness({ post, baseDelayMs: 2, maxDelayMs: 20, random: () => 0.999 });
     const event = spooled();
-    h.deliverer.enqueue(event);
+    h.deliverer.deliver(event);
     await waitFor(() => h.retryDelays(event.id).length >= 7, "seven retries");
     h.deliverer.stop();
     const delays = h.retryDelays(event.id).slice(0, 7);
@@ -416,7 +420,7 @@ describe("createDeliverer() backoff", () => {
     const post = fakePost(retry(undefined));
     const h = harness({ post, baseDelayMs: 2, maxDelayMs: 20, random: () => 0 });
     const event = spooled();
-    h.deliverer.enqueue(event);
+    h.deliverer.deliver(event);
     await waitFor(() => h.retryDelays(event.id).length >= 5, "five retries");
     h.deliverer.stop();
     assert.deepEqual(h.retryDelays(event.id).slice(0, 5), [0, 0, 0, 0, 0]);
@@ -429,9 +433,9 @@ describe("createDeliverer() backoff", () => {
     const second = spooled();
     post.script(first.id, [retry(503), retry(503), retry(503), DELIVERED]);
     post.script(second.id, [retry(503), DELIVERED]);
-    h.deliverer.enqueue(first);
+    h.deliverer.deliver(first);
     await waitFor(() => h.acks.includes(first.id), "the first ack");
-    h.deliverer.enqueue(second);
+    h.deliverer.deliver(second);
     await waitFor(() => h.acks.includes(second.id), "the second ack");
     assert.deepEqual(h.retryDelays(first.id), [2, 4, 8]);
     assert.deepEqual(h.retryDelays(second.id), [2]);
