@@ -56,22 +56,27 @@ export async function openSink(config: Config, deps: OpenSinkDeps): Promise<Sink
   if (forward === undefined) {
     return createStreamSink({ stream: deps.stdout, timeoutMs: config.sinkTimeoutMs, maxBufferedBytes: STDOUT_BUFFER_BYTES, onFatal: deps.onFatal, now });
   }
-  if (forward.spool === undefined) {
-    return createSyncSink({ transport: openTransport(forward, SYNC_FORWARD_SOCKETS, now), metrics, now });
+  const spool = forward.spool;
+  const transport = openTransport(forward, spool?.concurrency ?? SYNC_FORWARD_SOCKETS, now);
+  if (spool === undefined) return createSyncSink({ transport, metrics, now });
+  try {
+    return await openSpoolSink(config, spool, transport, deps);
+  } catch (error) {
+    await transport.close();
+    throw error;
   }
-  return openSpoolSink(config, forward, forward.spool, deps);
 }
 
 /**
  * How events leave, from the config: the one place a transport is chosen (the HTTP POST today; a
- * second transport is a second branch here).
+ * second transport is a second branch here, on its own config).
  */
 function openTransport(forward: ForwardConfig, concurrency: number, now: () => number): Transport {
   return createHttpTransport(forward, concurrency, now);
 }
 
 /** Spooled mode: lock the directory, open the journal, start the deliverer on what it recovered. */
-async function openSpoolSink(config: Config, forward: ForwardConfig, spool: SpoolConfig, deps: OpenSinkDeps): Promise<Sink> {
+async function openSpoolSink(config: Config, spool: SpoolConfig, transport: Transport, deps: OpenSinkDeps): Promise<Sink> {
   const { log, now, metrics } = deps;
   // Loaded only in spooled mode: node:fs/promises and the journal cost about a millisecond of
   // every start otherwise (start-up is measured: npm run bench:startup).
@@ -96,7 +101,6 @@ async function openSpoolSink(config: Config, forward: ForwardConfig, spool: Spoo
     throw error;
   }
   for (const [id, at] of journal.recentIds) deps.dedup.remember(id, at);
-  const transport = openTransport(forward, spool.concurrency, now);
   const deliverer = createDeliverer({
     transport,
     ack: (id) => journal.ack(id),
