@@ -40,6 +40,8 @@ const SWEEP_MS = 50;
  * ```
  */
 export function createStreamSink(options: StreamSinkOptions): Sink {
+  // One closure of ~80 lines on purpose: deliver, close and ready share the stream's failure, the
+  // cork and the wait for room.
   const { stream, timeoutMs, onFatal, now } = options;
   const maxBufferedBytes = Math.max(options.maxBufferedBytes, stream.writableHighWaterMark);
   let failure: Error | undefined;
