@@ -1,5 +1,5 @@
 import type { Writable } from "node:stream";
-import type { Config, ForwardConfig, SpoolConfig } from "../config/load.ts";
+import type { Config, SpoolConfig } from "../config/load.ts";
 import type { Dedup } from "../pipeline/dedup.ts";
 import type { Journal } from "../spool/journal.ts";
 import type { Transport } from "../transports/transport.ts";
@@ -38,8 +38,8 @@ const RETRY_BASE_DELAY_MS = 500;
  * Opens the sink the config asks for: stdout without a transport; with one, synchronous (Telnyx's
  * 200 waits for the transport) or spooled (the 200 once on disk; a deliverer sends in the
  * background). The sink owns everything opened here (transport, journal, lock): its `close` lets
- * go of them. The two questions are apart: {@link openTransport} says how events leave, the spool
- * config says when Telnyx gets its 200.
+ * go of them. The two questions are apart: `openTransport` says how events leave (none: stdout),
+ * the spool config says when Telnyx gets its 200.
  *
  * @param config The checked config.
  * @param deps Stdout, logger, clock, metrics, dead-letter file, dedup set, stdout's failure callback.
@@ -52,12 +52,13 @@ const RETRY_BASE_DELAY_MS = 500;
  */
 export async function openSink(config: Config, deps: OpenSinkDeps): Promise<Sink> {
   const { now, metrics } = deps;
-  const forward = config.forward;
-  if (forward === undefined) {
+  // When Telnyx gets its 200: after the transport delivered (no spool), or once on disk.
+  const spool = config.forward?.spool;
+  // How events leave: no transport means stdout.
+  const transport = openTransport(config, spool?.concurrency ?? SYNC_FORWARD_SOCKETS, now);
+  if (transport === undefined) {
     return createStreamSink({ stream: deps.stdout, timeoutMs: config.sinkTimeoutMs, maxBufferedBytes: STDOUT_BUFFER_BYTES, onFatal: deps.onFatal, now });
   }
-  const spool = forward.spool;
-  const transport = openTransport(forward, spool?.concurrency ?? SYNC_FORWARD_SOCKETS, now);
   if (spool === undefined) return createSyncSink({ transport, metrics, now });
   try {
     return await openSpoolSink(config, spool, transport, deps);
@@ -68,11 +69,12 @@ export async function openSink(config: Config, deps: OpenSinkDeps): Promise<Sink
 }
 
 /**
- * How events leave, from the config: the one place a transport is chosen (the HTTP POST today; a
- * second transport is a second branch here, on its own config).
+ * How events leave, from the config: the one place a transport is chosen. The HTTP POST today; a
+ * second transport (NATS JetStream) is a second branch here, on its own config.
  */
-function openTransport(forward: ForwardConfig, concurrency: number, now: () => number): Transport {
-  return createHttpTransport(forward, concurrency, now);
+function openTransport(config: Config, concurrency: number, now: () => number): Transport | undefined {
+  if (config.forward !== undefined) return createHttpTransport(config.forward, concurrency, now);
+  return undefined;
 }
 
 /** Spooled mode: lock the directory, open the journal, start the deliverer on what it recovered. */
