@@ -3,18 +3,14 @@ import { createServer as createNetServer, type AddressInfo, type Socket } from "
 import type { Duplex, Writable } from "node:stream";
 import type { Config } from "./config/load.ts";
 import type { Logger } from "./lib/log.ts";
-import { reject } from "./pipeline/rejection.ts";
 import { createVerifier } from "./pipeline/verify.ts";
 import { createRelay } from "./pipeline/relay.ts";
 import { createHttpHandler } from "./server/http-handler.ts";
-import { createDeadLetterFile, type DeadLetterFile } from "./sinks/dead-letter.ts";
-import { createStreamSink } from "./sinks/stream-sink.ts";
-import { createForwardSink } from "./sinks/forward-sink.ts";
+import { createDeadLetterFile } from "./sinks/dead-letter.ts";
+import { openSink } from "./sinks/open-sink.ts";
 import type { Sink } from "./sinks/sink.ts";
-import { createPoster } from "./transports/http/post-event.ts";
-import type { Journal } from "./spool/journal.ts";
-import { createDedup, type Dedup } from "./pipeline/dedup.ts";
-import { createMetrics, type Metrics } from "./lib/metrics.ts";
+import { createDedup } from "./pipeline/dedup.ts";
+import { createMetrics } from "./lib/metrics.ts";
 import { within } from "./lib/within.ts";
 import type { HandOn } from "./pipeline/relay.ts";
 import type { Workers } from "./workers/supervisor.ts";
@@ -36,6 +32,13 @@ export interface AppIo {
  * set for all).
  */
 export type AppRole = { readonly kind: "main" } | { readonly kind: "worker"; readonly index: number; readonly channel: Duplex };
+
+/**
+ * What the process needs of where its events go, besides the hand-on: a name, readiness (for
+ * `/readyz`) and a close. The sink in the main process; in a worker process, the channel to the
+ * main process, which owns the sink.
+ */
+type Outlet = Pick<Sink, "name" | "recovered" | "ready" | "close">;
 
 /** A relay that is listening. */
 export interface RunningApp {
@@ -64,17 +67,11 @@ const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 const MAX_CONNECTIONS = 1024;
 const BODY_BUDGET_BYTES = 64 << 20;
 const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
-// Stdout may hold this much before new events wait for the reader.
-const STDOUT_BUFFER_BYTES = 1 << 20;
 // Ids remembered at most, whatever the window (~8 MB: 32 bytes an id with its index): a flood of
 // distinct signed events cannot grow it further; the oldest are forgotten first.
 const DEDUP_MAX_ENTRIES = 250_000;
 // Worker processes must say they listen within this at start-up.
 const WORKER_START_TIMEOUT_MS = 10_000;
-// Synchronous forwarding: connections kept to the downstream (one per concurrent Telnyx request).
-const SYNC_FORWARD_SOCKETS = 64;
-// Spooled forwarding: the first retry waits up to this long, doubling up to --retry-max-delay.
-const RETRY_BASE_DELAY_MS = 500;
 
 /**
  * Wires the config into a listening relay: keys → verifier, stdout sink, dead-letter file, relay,
@@ -103,7 +100,8 @@ export async function startApp(config: Config, io: AppIo, role: AppRole = { kind
 
   const metrics = createMetrics();
   const deadLetters = createDeadLetterFile(config.deadLetterFile);
-  let sink: Sink;
+  // The sink in the main process; in a worker, the channel to the main process (which owns the sink).
+  let sink: Outlet;
   let handOn: HandOn;
   if (role.kind === "worker") {
     // Loaded only in a worker process, like the supervisor only in a main process that has workers.
@@ -114,8 +112,7 @@ export async function startApp(config: Config, io: AppIo, role: AppRole = { kind
       void stop("main process gone", 1);
     });
     handOn = primary.handOn;
-    // What the relay needs of a sink here: the main process owns the real one.
-    sink = { name: "main process", deliver: async () => reject("sink_unavailable", "a worker has no sink"), ready: primary.ready, close: async () => void role.channel.end() };
+    sink = { name: "main process", ready: primary.ready, close: async () => void role.channel.end() };
     onListening = primary.listening;
   } else {
     const dedup = createDedup({ windowMs: config.dedupWindowMs, maxEntries: DEDUP_MAX_ENTRIES, now });
@@ -255,72 +252,4 @@ function bindAlone(port: number, host: string | undefined): Promise<number> {
       probe.close(() => resolve(bound));
     });
   });
-}
-
-interface SinkDeps extends AppIo {
-  readonly metrics: Metrics;
-  readonly deadLetters: DeadLetterFile;
-  readonly dedup: Dedup;
-  readonly onFatal: (error: Error) => void;
-}
-
-/** The sink the config asks for: stdout, synchronous forwarding, or the spool and its deliverer. */
-async function openSink(config: Config, deps: SinkDeps): Promise<Sink> {
-  const { log, now, metrics } = deps;
-  const forward = config.forward;
-  if (forward === undefined) {
-    return createStreamSink({ stream: deps.stdout, timeoutMs: config.sinkTimeoutMs, maxBufferedBytes: STDOUT_BUFFER_BYTES, onFatal: deps.onFatal });
-  }
-  if (forward.spool === undefined) {
-    const poster = createPoster(forward, SYNC_FORWARD_SOCKETS, now);
-    return createForwardSink({ post: poster.post, closePoster: poster.close, metrics, now });
-  }
-
-  const spool = forward.spool;
-  // Loaded only in spooled mode: node:fs/promises and the journal cost about a millisecond of
-  // every start otherwise (start-up is measured: npm run bench:startup).
-  const [{ lockSpool }, { openJournal }, { createDeliverer }, { createSpoolSink }] = await Promise.all([
-    import("./spool/lock.ts"),
-    import("./spool/journal.ts"),
-    import("./transports/deliverer.ts"),
-    import("./sinks/spool-sink.ts"),
-  ]);
-  const release = await lockSpool(spool.dir);
-  let journal: Journal;
-  try {
-    journal = await openJournal({
-      dir: spool.dir,
-      maxBytes: spool.maxBytes,
-      dedupWindowMs: config.dedupWindowMs,
-      now,
-      onWarning: (message, fields) => log.warn(message, fields),
-    });
-  } catch (error) {
-    await release();
-    throw error;
-  }
-  for (const [id, at] of journal.recentIds) deps.dedup.remember(id, at);
-  const poster = createPoster(forward, spool.concurrency, now);
-  const deliverer = createDeliverer({
-    post: poster.post,
-    ack: (id) => journal.ack(id),
-    deadLetters: deps.deadLetters,
-    concurrency: spool.concurrency,
-    baseDelayMs: RETRY_BASE_DELAY_MS,
-    maxDelayMs: spool.retryMaxDelayMs,
-    random: Math.random,
-    now,
-    log,
-    metrics,
-  });
-  metrics.spool(() => ({ depth: journal.depth(), bytes: journal.bytes() }));
-  for (const event of journal.recovered) deliverer.enqueue(event);
-  const sink = createSpoolSink({ journal, maxBytes: spool.maxBytes, deliverer, closePoster: poster.close, log, now });
-  return {
-    ...sink,
-    async close(timeoutMs) {
-      await sink.close(timeoutMs);
-      await release();
-    },
-  };
 }

@@ -22,8 +22,8 @@ export type DeadLetter =
       readonly reason: "downstream_rejected";
       readonly detail: string;
       readonly id: string;
-      /** The downstream's answer: its status and the start of its body. */
-      readonly response: { readonly status: number; readonly bodyExcerpt: string };
+      /** The downstream's answer in its transport's terms (HTTP: its `status` and the start of its body, `bodyExcerpt`). */
+      readonly response: Readonly<Record<string, string | number>>;
       /** The CloudEvent that was forwarded, as JSON text. */
       readonly event: string;
     };

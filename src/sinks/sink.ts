@@ -1,14 +1,36 @@
 import type { EncodedEvent } from "../pipeline/cloud-event.ts";
 import type { Rejection } from "../pipeline/rejection.ts";
 
+// The words for passing an event on, one meaning each:
+// - handOn: the relay's last stage (src/pipeline/relay.ts): dedup, then the sink, or in a worker
+//   process the main process's dedup and sink over the channel.
+// - deliver: what a sink does (Sink.deliver: take the event, resolve once it is safe: written,
+//   forwarded, or on disk), and what the spool's background deliverer does (Deliverer.deliver:
+//   keep trying until the transport delivered it or it is dead-lettered).
+// - send: one attempt of a transport (Transport.send, src/transports/transport.ts) to move the
+//   event out of the process: delivered, retry or refuse.
+// Nothing else: no post, no enqueue.
+
 /** The sink took the event: from now on, losing it is the sink's failure, not the sender's. */
 export interface Delivered {
   readonly ok: true;
 }
 
 /**
+ * The one {@link Delivered} value every sink answers with.
+ *
+ * @example
+ * ```ts
+ * return DELIVERED;
+ * ```
+ */
+export const DELIVERED: Delivered = Object.freeze({ ok: true });
+
+/**
  * Where verified, valid events go. The relay answers Telnyx 200 only after `deliver` resolves ok;
  * a rejection (for example `sink_unavailable`) becomes a 503 so that Telnyx delivers again.
+ * A sink owns what it opened (streams excepted: stdout is the caller's): `close` lets go of its
+ * transport, journal and lock.
  */
 export interface Sink {
   readonly name: string;

@@ -1,10 +1,11 @@
 import type { EncodedEvent } from "../pipeline/cloud-event.ts";
 import { reject, type Rejection } from "../pipeline/rejection.ts";
-import type { Deliverer } from "../transports/deliverer.ts";
 import type { Journal } from "../spool/journal.ts";
+import type { Transport } from "../transports/transport.ts";
 import type { Logger } from "../lib/log.ts";
 import { within } from "../lib/within.ts";
-import type { Delivered, Sink } from "./sink.ts";
+import type { Deliverer } from "./deliverer.ts";
+import { DELIVERED, type Delivered, type Sink } from "./sink.ts";
 
 /** What {@link createSpoolSink} needs. */
 export interface SpoolSinkOptions {
@@ -12,13 +13,14 @@ export interface SpoolSinkOptions {
   /** The journal's size limit: with its counted bytes ({@link Journal.countedBytes}) at or past it the sink is not ready. */
   readonly maxBytes: number;
   readonly deliverer: Deliverer;
-  /** Drops the poster's connections at close. */
-  readonly closePoster: () => void;
+  /** The deliverer's transport: the sink closes it once the deliverer has stopped. */
+  readonly transport: Transport;
+  /** Lets go of the spool directory's lock: the sink calls it last, once the journal is closed (or abandoned). */
+  readonly releaseLock: () => Promise<void>;
   readonly log: Logger;
   readonly now: () => number;
 }
 
-const DELIVERED: Delivered = { ok: true };
 // After a failed write, /readyz says not ready for this long; then traffic may test the disk again.
 const DISK_RETRY_MS = 10_000;
 
@@ -28,16 +30,18 @@ const DISK_RETRY_MS = 10_000;
  * A full spool is `spool_full`, a failing disk `sink_unavailable`: both 503, so Telnyx delivers again.
  * An event whose id is already in the spool, not yet delivered, is answered as delivered once that
  * copy is on disk, and is not handed to the deliverer again (it already has that copy).
+ * The sink owns the journal, the deliverer, its transport and the directory lock: `close` lets go
+ * of all four.
  *
- * @param options The journal, the deliverer, the logger and the clock.
+ * @param options The journal, the deliverer and its transport, the lock, the logger and the clock.
  * @returns The sink.
  * @example
  * ```ts
- * const sink = createSpoolSink({ journal, maxBytes: 64 * 1024 * 1024, deliverer, closePoster, log, now: Date.now });
+ * const sink = createSpoolSink({ journal, maxBytes: 64 * 1024 * 1024, deliverer, transport, releaseLock, log, now: Date.now });
  * ```
  */
 export function createSpoolSink(options: SpoolSinkOptions): Sink {
-  const { journal, maxBytes, deliverer, closePoster, log, now } = options;
+  const { journal, maxBytes, deliverer, transport, releaseLock, log, now } = options;
   // When the last append failed on the disk; the sink reports not ready for a while after it.
   let diskFailedAt: number | undefined;
   // The spool's counted size when an append last found it full: not ready until compaction frees
@@ -63,7 +67,7 @@ export function createSpoolSink(options: SpoolSinkOptions): Sink {
     fullAt = undefined;
     // "pending": the same id is already spooled and on its way; a second copy to the deliverer
     // would POST one id twice at once.
-    if (appended === "ok") deliverer.enqueue(spooled);
+    if (appended === "ok") deliverer.deliver(spooled);
     return DELIVERED;
   }
 
@@ -80,15 +84,19 @@ export function createSpoolSink(options: SpoolSinkOptions): Sink {
     async close(timeoutMs) {
       // In-flight deliveries are cut: they were not acknowledged, so the next start sends them again.
       deliverer.stop();
-      closePoster();
+      await transport.close();
       // Flushing the last acks is bounded by the shutdown deadline. What is not on disk when it
       // passes is delivered again after the next start (at least once, never lost).
       const closing = journal.close();
       closing.catch(() => {}); // observed below, or abandoned when time runs out
-      if (await within(closing, timeoutMs)) {
-        await closing;
-      } else {
-        log.warn("spool: the journal did not finish closing within the shutdown timeout", { timeoutMs });
+      try {
+        if (await within(closing, timeoutMs)) {
+          await closing;
+        } else {
+          log.warn("spool: the journal did not finish closing within the shutdown timeout", { timeoutMs });
+        }
+      } finally {
+        await releaseLock();
       }
     },
   };

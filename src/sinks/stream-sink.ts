@@ -3,7 +3,7 @@ import type { EncodedEvent } from "../pipeline/cloud-event.ts";
 import { reject, type Rejection } from "../pipeline/rejection.ts";
 import { createDeadlineWaits } from "../lib/deadline-waits.ts";
 import { within } from "../lib/within.ts";
-import type { Delivered, Sink } from "./sink.ts";
+import { DELIVERED, type Delivered, type Sink } from "./sink.ts";
 
 /** What {@link createStreamSink} needs. */
 export interface StreamSinkOptions {
@@ -15,9 +15,10 @@ export interface StreamSinkOptions {
   readonly maxBufferedBytes: number;
   /** Called once when the stream fails for good (EPIPE: the reader went away). */
   readonly onFatal: (error: Error) => void;
+  /** The clock (ms), for the wait deadlines. */
+  readonly now: () => number;
 }
 
-const DELIVERED: Delivered = { ok: true };
 // How often writes still in flight are checked against their deadline (the sink timeout's precision).
 const SWEEP_MS = 50;
 
@@ -31,15 +32,17 @@ const SWEEP_MS = 50;
  * are then turned away with `sink_unavailable`, so memory stays bounded and Telnyx delivers again.
  * Writes made in one turn of the event loop are corked together and leave in one system call.
  *
- * @param options The stream, the wait bound, the buffer bound and the failure callback.
+ * @param options The stream, the wait bound, the buffer bound, the failure callback and the clock.
  * @returns The sink.
  * @example
  * ```ts
- * const sink = createStreamSink({ stream: process.stdout, timeoutMs: 5000, maxBufferedBytes: 1 << 20, onFatal: stop });
+ * const sink = createStreamSink({ stream: process.stdout, timeoutMs: 5000, maxBufferedBytes: 1 << 20, onFatal: stop, now: Date.now });
  * ```
  */
 export function createStreamSink(options: StreamSinkOptions): Sink {
-  const { stream, timeoutMs, onFatal } = options;
+  // One closure of ~80 lines on purpose: deliver, close and ready share the stream's failure, the
+  // cork and the wait for room.
+  const { stream, timeoutMs, onFatal, now } = options;
   const maxBufferedBytes = Math.max(options.maxBufferedBytes, stream.writableHighWaterMark);
   let failure: Error | undefined;
   let corked = false;
@@ -78,9 +81,9 @@ export function createStreamSink(options: StreamSinkOptions): Sink {
 
   async function deliver(event: EncodedEvent): Promise<Delivered | Rejection> {
     const line = `${event.json}\n`;
-    const deadline = Date.now() + timeoutMs;
+    const deadline = now() + timeoutMs;
     while (failure === undefined && stream.writableLength >= maxBufferedBytes) {
-      const left = deadline - Date.now();
+      const left = deadline - now();
       if (left <= 0 || !(await within(waitForRoom(), left))) return unavailable();
     }
     if (failure !== undefined) return unavailable();

@@ -14,6 +14,7 @@ import { encodeForm, SEED_BODY, SEED_FIELDS } from "../../scripts/seed-event.ts"
 import { runRelay, startChildRelay, type ChildRelay } from "../support/child-relay.ts";
 import { isDeno } from "../support/runtime.ts";
 import { freePort, startDownstream } from "../support/downstream.ts";
+import { startRawDownstream } from "../support/raw-downstream.ts";
 import { postSigned } from "../support/http.ts";
 import { makeKeys } from "../support/keys.ts";
 
@@ -149,6 +150,28 @@ describe("synchronous forwarding (no spool)", () => {
       await stopped(relay);
     }
   });
+  // Issue 10 §4: the downstream's "200 OK" was taken from the status line, though the response was then cut off.
+  test("a 200 cut off mid-body (Content-Length: 100, 5 bytes, a reset) is a 503 to Telnyx; a whole 200 is a 200", async () => {
+    const downstream = await startRawDownstream();
+    downstream.answer(() => "cut-off-200");
+    const relay = await startChildRelay({
+      env: { TELNYX_PUBLIC_KEY: keys.portalKey },
+      args: ["--dead-letter-file", join(root, "dl-cut.jsonl"), "--forward-url", downstream.url, "--forward-timeout", "2s"],
+    });
+    try {
+      const cut = await postSigned(relay.url, keys.privateKey, SEED_BODY);
+      assert.equal(cut.status, 503, cut.text);
+      assert.equal(JSON.parse(cut.text).error, "sink_unavailable");
+      assert.equal(downstream.received.length, 1, "the downstream saw the event");
+      downstream.answer(() => "ok");
+      const whole = await postSigned(relay.url, keys.privateKey, SEED_BODY);
+      assert.equal(whole.status, 200, whole.text);
+      assert.equal(JSON.parse(whole.text).status, "accepted", "the cut-off attempt did not count: the redelivery is not a duplicate");
+    } finally {
+      await stopped(relay);
+      await downstream.close();
+    }
+  });
 });
 
 describe("spooled forwarding", () => {
@@ -191,6 +214,39 @@ describe("spooled forwarding", () => {
       assert.match(metrics, /^telnyx_relay_spool_depth 0$/m);
       assert.match(metrics, /^telnyx_relay_events_forwarded_total 9$/m);
       assert.match(metrics, /^telnyx_relay_delivery_retries_total (9|[1-9][0-9])$/m);
+    } finally {
+      await stopped(relay);
+      await downstream.close();
+    }
+  });
+
+  test("a 200 cut off mid-body is retried like a reset until a whole answer arrives", async () => {
+    const downstream = await startRawDownstream();
+    // Two cut-off 200s for every event, then a whole one.
+    downstream.answer((_id, n) => (n < 2 ? "cut-off-200" : "ok"));
+    const relay = await startChildRelay({
+      env: { TELNYX_PUBLIC_KEY: keys.portalKey },
+      args: ["--dead-letter-file", join(root, "dl-cut-spool.jsonl"), "--forward-url", downstream.url, "--spool-dir", freshDir(), "--retry-max-delay", "100ms"],
+    });
+    try {
+      const ids: string[] = [];
+      for (let n = 0; n < 3; n++) {
+        const answer = await postSigned(relay.url, keys.privateKey, eventBody(100 + n));
+        assert.equal(answer.status, 200, answer.text);
+        ids.push(JSON.parse(answer.text).id);
+      }
+      const attempts = (id: string): number => downstream.received.filter((seen) => seen === id).length;
+      await eventually(() => ids.every((id) => attempts(id) >= 3), "every event to get its whole answer");
+      let metrics = "";
+      for (let i = 0; i < 100 && !/^telnyx_relay_spool_depth 0$/m.test(metrics); i++) {
+        if (i > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+        metrics = await (await fetch(`http://127.0.0.1:${relay.port}/metrics`)).text();
+      }
+      assert.match(metrics, /^telnyx_relay_spool_depth 0$/m);
+      assert.match(metrics, /^telnyx_relay_events_forwarded_total 3$/m);
+      assert.match(metrics, /^telnyx_relay_delivery_retries_total ([6-9]|[1-9][0-9])$/m);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      for (const id of ids) assert.equal(attempts(id), 3, "acknowledged by the whole answer: not sent again");
     } finally {
       await stopped(relay);
       await downstream.close();

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { Deliverer } from "../../src/transports/deliverer.ts";
+import type { Deliverer } from "../../src/sinks/deliverer.ts";
+import type { Transport } from "../../src/transports/transport.ts";
 import { createLogger } from "../../src/lib/log.ts";
 import { createSpoolSink } from "../../src/sinks/spool-sink.ts";
 import { openJournal, type Journal, type SpooledEvent } from "../../src/spool/journal.ts";
@@ -13,7 +14,7 @@ const HANG_MS = 10_000;
 function recordingDeliverer(): { deliverer: Deliverer; enqueued: SpooledEvent[] } {
   const enqueued: SpooledEvent[] = [];
   const deliverer: Deliverer = {
-    enqueue: (event) => void enqueued.push(event),
+    deliver: (event) => void enqueued.push(event),
     outstanding: () => enqueued.length,
     stop: () => {},
   };
@@ -45,6 +46,9 @@ function scriptedJournal(overrides: Partial<Journal>): Journal {
   };
 }
 
+/** A transport the spool sink is given only to close it (its deliverer here is a recording fake). */
+const idleTransport: Transport = { send: () => Promise.reject(new Error("not expected in this test")), close: async () => {} };
+
 const EVENT = { id: "0c3009a5a081707385f2effb8111b053", json: '{"specversion":"1.0"}' };
 
 describe("spool sink", () => {
@@ -52,7 +56,7 @@ describe("spool sink", () => {
     const dir = await tempDir(t);
     const journal = await openJournal(options(dir, []));
     const { deliverer, enqueued } = recordingDeliverer();
-    const sink = createSpoolSink({ journal, maxBytes: 64 * 1024 * 1024, deliverer, closePoster: () => {}, log: memoryLog().log, now: () => 1_000 });
+    const sink = createSpoolSink({ journal, maxBytes: 64 * 1024 * 1024, deliverer, transport: idleTransport, releaseLock: async () => {}, log: memoryLog().log, now: () => 1_000 });
     const answers = await Promise.all([sink.deliver(EVENT), sink.deliver(EVENT)]);
     assert.deepEqual(answers, [{ ok: true }, { ok: true }]);
     assert.deepEqual(await sink.deliver(EVENT), { ok: true }, "also once the first copy is on disk");
@@ -74,7 +78,7 @@ describe("spool sink", () => {
       bytes: () => 900,
     });
     const { deliverer, enqueued } = recordingDeliverer();
-    const sink = createSpoolSink({ journal, maxBytes: 1_000, deliverer, closePoster: () => {}, log: memoryLog().log, now: () => 1_000 });
+    const sink = createSpoolSink({ journal, maxBytes: 1_000, deliverer, transport: idleTransport, releaseLock: async () => {}, log: memoryLog().log, now: () => 1_000 });
     assert.equal(sink.ready(), true);
     assert.deepEqual(await sink.deliver(EVENT), { ok: false, reason: "spool_full", detail: "the spool is at its size limit; the downstream is behind" });
     assert.equal(sink.ready(), false, "not ready while as full as when an append found it full");
@@ -85,7 +89,7 @@ describe("spool sink", () => {
 
   test("readiness counts what counts against maxBytes, not the id records kept beside it", () => {
     const journal = scriptedJournal({ bytes: () => 1_200, countedBytes: () => 700 });
-    const sink = createSpoolSink({ journal, maxBytes: 1_000, deliverer: recordingDeliverer().deliverer, closePoster: () => {}, log: memoryLog().log, now: () => 1_000 });
+    const sink = createSpoolSink({ journal, maxBytes: 1_000, deliverer: recordingDeliverer().deliverer, transport: idleTransport, releaseLock: async () => {}, log: memoryLog().log, now: () => 1_000 });
     assert.equal(sink.ready(), true);
   });
 
@@ -98,13 +102,15 @@ describe("spool sink", () => {
       },
     });
     let stopped = false;
-    let posterClosed = false;
+    const closed: string[] = [];
     const deliverer: Deliverer = { ...recordingDeliverer().deliverer, stop: () => void (stopped = true) };
+    const transport: Transport = { ...idleTransport, close: async () => void closed.push("transport") };
     const { log, lines } = memoryLog();
-    const sink = createSpoolSink({ journal, maxBytes: 1_000, deliverer, closePoster: () => void (posterClosed = true), log, now: () => 1_000 });
+    const sink = createSpoolSink({ journal, maxBytes: 1_000, deliverer, transport, releaseLock: async () => void closed.push("lock"), log, now: () => 1_000 });
     // Without the bound this never settles.
     await sink.close(20);
-    assert.ok(closeCalled && stopped && posterClosed);
+    assert.ok(closeCalled && stopped);
+    assert.deepEqual(closed, ["transport", "lock"], "the sink closes what it owns: its transport, then (the journal abandoned) its lock");
     assert.deepEqual(
       lines.map(({ level, message }) => `${String(level)} ${String(message)}`),
       ["warn spool: the journal did not finish closing within the shutdown timeout"],
@@ -119,14 +125,16 @@ describe("spool sink", () => {
         return Promise.reject(new Error("EIO: simulated"));
       },
     });
-    const sink = createSpoolSink({ journal: rejecting, maxBytes: 1_000, deliverer: recordingDeliverer().deliverer, closePoster: () => {}, log: memoryLog().log, now: () => 1_000 });
+    const sink = createSpoolSink({ journal: rejecting, maxBytes: 1_000, deliverer: recordingDeliverer().deliverer, transport: idleTransport, releaseLock: async () => {}, log: memoryLog().log, now: () => 1_000 });
     await sink.close(0);
     assert.ok(closeCalled);
     // Its rejection was observed: an unhandled one would fail this test file.
     await new Promise((resolve) => setImmediate(resolve));
 
     const failing = scriptedJournal({ close: () => Promise.reject(new Error("EIO: simulated")) });
-    const other = createSpoolSink({ journal: failing, maxBytes: 1_000, deliverer: recordingDeliverer().deliverer, closePoster: () => {}, log: memoryLog().log, now: () => 1_000 });
+    let released = false;
+    const other = createSpoolSink({ journal: failing, maxBytes: 1_000, deliverer: recordingDeliverer().deliverer, transport: idleTransport, releaseLock: async () => void (released = true), log: memoryLog().log, now: () => 1_000 });
     await assert.rejects(other.close(10_000), /EIO/);
+    assert.ok(released, "the lock is let go even when the journal failed to close");
   });
 });

@@ -2,11 +2,12 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { after, describe, test } from "node:test";
 
 import type { ForwardConfig } from "../../../src/config/load.ts";
-import { createPoster, parseRetryAfter, type PostResult } from "../../../src/transports/http/post-event.ts";
+import { createHttpTransport } from "../../../src/transports/http/http-transport.ts";
+import type { SendOutcome, Transport } from "../../../src/transports/transport.ts";
 import { isDeno } from "../../support/runtime.ts";
 import type { EncodedEvent } from "../../../src/pipeline/cloud-event.ts";
 
@@ -92,32 +93,38 @@ function verifyStandardWebhook(secret: Uint8Array, headers: IncomingHttpHeaders,
 }
 
 const downstream = await startDownstream();
-const posters: Array<{ close(): void }> = [];
+const transports: Transport[] = [];
 
-/** A poster for the shared downstream, closed after the suite. */
-function poster(overrides: Partial<ForwardConfig> = {}, clock = now): { post: (event: EncodedEvent) => Promise<PostResult>; close(): void } {
-  const made = createPoster(forwardConfig(downstream.url, overrides), 4, clock);
-  posters.push(made);
+/** A transport to the shared downstream, closed after the suite. */
+function transport(overrides: Partial<ForwardConfig> = {}, clock = now): Transport {
+  const made = createHttpTransport(forwardConfig(downstream.url, overrides), 4, clock);
+  transports.push(made);
   return made;
 }
 
+/** The retry outcome's fields, or a failed assertion. */
+function asRetry(outcome: SendOutcome): Extract<SendOutcome, { kind: "retry" }> {
+  assert.equal(outcome.kind, "retry", JSON.stringify(outcome));
+  return outcome as Extract<SendOutcome, { kind: "retry" }>;
+}
+
 after(async () => {
-  for (const made of posters) made.close();
+  for (const made of transports) await made.close();
   await downstream.close();
 });
 
 /** Sends one event to a downstream answering `status` (with `headers` and `body`) and returns the result. */
-async function answerWith(status: number, headers: Record<string, string> = {}, body = ""): Promise<PostResult> {
+async function answerWith(status: number, headers: Record<string, string> = {}, body = ""): Promise<SendOutcome> {
   downstream.handle((_request, response) => response.writeHead(status, headers).end(body));
-  return poster().post(makeEvent());
+  return transport().send(makeEvent());
 }
 
-describe("createPoster() request", () => {
+describe("createHttpTransport() request", () => {
   test("POSTs the exact body to the URL with the CloudEvents content type, idempotency-key and ce-id", async () => {
     downstream.handle((_request, response) => response.writeHead(200).end());
     const event = makeEvent();
     const before = downstream.requests.length;
-    assert.deepEqual(await poster().post(event), { kind: "delivered", status: 200 });
+    assert.deepEqual(await transport().send(event), { kind: "delivered" });
     const received = downstream.requests[before];
     assert.ok(received);
     assert.equal(received.method, "POST");
@@ -133,12 +140,12 @@ describe("createPoster() request", () => {
 
   test("each event carries its own id and body (no header or body reused from another event)", async () => {
     downstream.handle((_request, response) => response.writeHead(200).end());
-    const { post } = poster();
+    const { send } = transport();
     const first = makeEvent("1");
     const second = makeEvent("2");
     const before = downstream.requests.length;
-    await post(first);
-    await post(second);
+    await send(first);
+    await send(second);
     const [a, b] = downstream.requests.slice(before);
     assert.ok(a && b);
     assert.equal(a.headers["idempotency-key"], first.id);
@@ -151,18 +158,18 @@ describe("createPoster() request", () => {
   test("sends the user's extra headers", async () => {
     downstream.handle((_request, response) => response.writeHead(204).end());
     const before = downstream.requests.length;
-    await poster({
+    await transport({
       headers: [
         ["Authorization", "Bearer abc.def"],
         ["X-Team", "ops"],
       ],
-    }).post(makeEvent());
+    }).send(makeEvent());
     const received = downstream.requests[before];
     assert.equal(received?.headers["authorization"], "Bearer abc.def");
     assert.equal(received?.headers["x-team"], "ops");
-    // The twin: a poster without them sends neither.
+    // The twin: a transport without them sends neither.
     const next = downstream.requests.length;
-    await poster().post(makeEvent());
+    await transport().send(makeEvent());
     assert.equal(downstream.requests[next]?.headers["authorization"], undefined);
     assert.equal(downstream.requests[next]?.headers["x-team"], undefined);
   });
@@ -172,7 +179,7 @@ describe("createPoster() request", () => {
     const secret = randomBytes(32);
     const event = makeEvent();
     const before = downstream.requests.length;
-    await poster({ secret }).post(event);
+    await transport({ secret }).send(event);
     const received = downstream.requests[before];
     assert.ok(received);
     assert.equal(received.headers["webhook-id"], event.id);
@@ -190,12 +197,12 @@ describe("createPoster() request", () => {
     downstream.handle((_request, response) => response.writeHead(204).end());
     let time = NOW;
     const secret = randomBytes(24);
-    const { post } = poster({ secret }, () => time);
+    const { send } = transport({ secret }, () => time);
     const event = makeEvent();
     const before = downstream.requests.length;
-    await post(event);
+    await send(event);
     time += 61_000;
-    await post(event);
+    await send(event);
     const [first, retried] = downstream.requests.slice(before);
     assert.ok(first && retried);
     assert.equal(Number(retried.headers["webhook-timestamp"]) - Number(first.headers["webhook-timestamp"]), 61);
@@ -206,7 +213,7 @@ describe("createPoster() request", () => {
   test("without a secret no webhook-* headers are sent", async () => {
     downstream.handle((_request, response) => response.writeHead(204).end());
     const before = downstream.requests.length;
-    await poster().post(makeEvent());
+    await transport().send(makeEvent());
     const received = downstream.requests[before];
     assert.ok(received);
     assert.deepEqual(
@@ -215,94 +222,91 @@ describe("createPoster() request", () => {
     );
   });
 
-  test("sequential posts reuse one kept-alive connection", { skip: isDeno && "Deno 2.9's node:http client opens a new connection for the second post instead of reusing the Agent's kept-alive one" }, async () => {
+  test("sequential sends reuse one kept-alive connection", { skip: isDeno && "Deno 2.9's node:http client opens a new connection for the second post instead of reusing the Agent's kept-alive one" }, async () => {
     downstream.handle((_request, response) => response.writeHead(200, { "content-type": "text/plain" }).end("ok"));
-    const { post, close } = poster();
+    const made = transport();
     const before = downstream.connections();
-    for (let i = 0; i < 4; i++) assert.equal((await post(makeEvent())).kind, "delivered");
+    for (let i = 0; i < 4; i++) assert.equal((await made.send(makeEvent())).kind, "delivered");
     assert.equal(downstream.connections() - before, 1);
-    // The twin: after close() drops the idle connection, the next post opens a new one.
-    close();
-    assert.equal((await post(makeEvent())).kind, "delivered");
+    // The twin: after close() drops the idle connection, the next send opens a new one.
+    await made.close();
+    assert.equal((await made.send(makeEvent())).kind, "delivered");
     assert.equal(downstream.connections() - before, 2);
   });
 
   test(
-    "post() never throws, even for a header value node:http refuses to send",
+    "send() never throws, even for a header value node:http refuses to send",
     async () => {
-      const result = await poster({ headers: [["X-Price", "5€"]] })
-        .post(makeEvent())
+      const result = await transport({ headers: [["X-Price", "5€"]] })
+        .send(makeEvent())
         .catch((error: unknown) => `threw ${String(error)}`);
       assert.equal(typeof result, "object", String(result));
     },
   );
 });
 
-describe("createPoster() classification", () => {
+describe("createHttpTransport() classification", () => {
   for (const status of [200, 201, 204]) {
     test(`${status} is delivered`, async () => {
-      assert.deepEqual(await answerWith(status), { kind: "delivered", status });
+      assert.deepEqual(await answerWith(status), { kind: "delivered" });
     });
   }
 
   for (const status of [408, 429, 500, 503]) {
-    test(`${status} is retried, with its status and no Retry-After`, async () => {
-      const result = await answerWith(status, {}, "try later");
-      assert.equal(result.kind, "retry");
-      assert.equal(result.status, status);
-      assert.equal(result.retryAfterMs, undefined);
-      assert.match(result.reason, new RegExp(String(status)));
+    test(`${status} is retried, with its status in the reason, the downstream reached, and no wait asked for`, async () => {
+      const result = asRetry(await answerWith(status, {}, "try later"));
+      assert.equal(result.reached, true);
+      assert.equal(result.afterMs, undefined);
+      assert.equal(result.reason, `the downstream answered ${status}`);
     });
   }
 
   test("429 with Retry-After: 7 is retried after 7000 ms", async () => {
-    const result = await answerWith(429, { "retry-after": "7" });
-    assert.equal(result.kind, "retry");
-    assert.equal(result.retryAfterMs, 7000);
+    const result = asRetry(await answerWith(429, { "retry-after": "7" }));
+    assert.equal(result.afterMs, 7000);
   });
 
   test("503 with Retry-After as an HTTP date is retried after the time until that date", async () => {
-    const result = await answerWith(503, { "retry-after": new Date(NOW + 30_000).toUTCString() });
-    assert.equal(result.kind, "retry");
+    const result = asRetry(await answerWith(503, { "retry-after": new Date(NOW + 30_000).toUTCString() }));
     // toUTCString() drops the milliseconds of NOW.
-    assert.equal(result.retryAfterMs, 30_000 - (NOW % 1000));
-    assert.ok((result.retryAfterMs ?? 0) > 0);
+    assert.equal(result.afterMs, 30_000 - (NOW % 1000));
+    assert.ok((result.afterMs ?? 0) > 0);
   });
 
   for (const status of [400, 404, 422]) {
     test(`${status} is rejected for good, with the body as the excerpt`, async () => {
       const result = await answerWith(status, { "content-type": "application/json" }, '{"error":"nope"}');
-      assert.deepEqual(result, { kind: "reject", status, bodyExcerpt: '{"error":"nope"}' });
+      assert.deepEqual(result, { kind: "refuse", detail: `the downstream answered ${status}`, answer: { status, bodyExcerpt: '{"error":"nope"}' } });
     });
   }
 
   test("a long rejection body is cut to its first 1024 bytes", async () => {
     const body = Array.from({ length: 5000 }, (_, i) => String.fromCharCode(97 + (i % 26))).join("");
     const result = await answerWith(422, {}, body);
-    assert.equal(result.kind, "reject");
-    assert.equal(result.bodyExcerpt, body.slice(0, 1024));
+    assert.equal(result.kind, "refuse");
+    assert.deepEqual(result.answer, { status: 422, bodyExcerpt: body.slice(0, 1024) });
   });
 
-  test("a long body sent in several chunks is cut to 1024 bytes, and the connection is kept for the next post", async () => {
+  test("a long body sent in several chunks is cut to 1024 bytes, and the connection is kept for the next send", async () => {
     downstream.handle((_request, response) => {
       response.writeHead(400);
       for (let i = 0; i < 10; i++) response.write("x".repeat(300));
       response.end();
     });
-    const { post } = poster();
+    const made = transport();
     const before = downstream.connections();
-    const result = await post(makeEvent());
-    assert.equal(result.kind, "reject");
-    assert.equal(result.bodyExcerpt, "x".repeat(1024));
+    const result = await made.send(makeEvent());
+    assert.equal(result.kind, "refuse");
+    assert.deepEqual(result.answer, { status: 400, bodyExcerpt: "x".repeat(1024) });
     downstream.handle((_request, response) => response.writeHead(204).end());
-    assert.equal((await post(makeEvent())).kind, "delivered");
+    assert.equal((await made.send(makeEvent())).kind, "delivered");
     assert.equal(downstream.connections() - before, 1);
   });
 
   test("301 is rejected (redirects are not followed)", async () => {
     const before = downstream.requests.length;
     const result = await answerWith(301, { location: "http://127.0.0.1:1/elsewhere" }, "moved");
-    assert.deepEqual(result, { kind: "reject", status: 301, bodyExcerpt: "moved" });
+    assert.deepEqual(result, { kind: "refuse", detail: "the downstream answered 301", answer: { status: 301, bodyExcerpt: "moved" } });
     assert.equal(downstream.requests.length - before, 1);
   });
 
@@ -310,20 +314,34 @@ describe("createPoster() classification", () => {
     downstream.handle(() => {
       // Never answers; the server's closeAllConnections() ends it.
     });
-    const result = await poster({ timeoutMs: 200 }).post(makeEvent());
-    assert.equal(result.kind, "retry");
-    assert.equal(result.status, undefined);
+    const result = asRetry(await transport({ timeoutMs: 200 }).send(makeEvent()));
+    assert.equal(result.reached, false);
     assert.match(result.reason, /200 ms/);
   });
 
-  test("a 2xx status line is the acknowledgement: a body cut off after it does not make it a retry (and a duplicate)", async () => {
-    downstream.handle((_request, response) => {
-      response.writeHead(200, { "content-length": "100" });
-      response.write("only part");
-      setImmediate(() => response.socket?.destroy());
+  // Issue 10 §4: a 2xx whose body was cut off was counted as delivered, so the event was never sent again.
+  for (const [how, cut] of [
+    ["reset", (socket: Socket) => socket.resetAndDestroy()],
+    ["closed", (socket: Socket) => socket.destroy()],
+  ] as const) {
+    test(`a 200 with Content-Length: 100 whose connection is ${how} after 5 body bytes is retried like a reset, not delivered`, async () => {
+      downstream.handle((_request, response) => {
+        response.writeHead(200, { "content-length": "100" });
+        response.write("hello", () => setImmediate(() => response.socket && cut(response.socket)));
+      });
+      const result = asRetry(await transport({ timeoutMs: 1500 }).send(makeEvent()));
+      assert.equal(result.reached, false);
+      // A reset may also reach the client before it read the status line: a retry either way.
+      assert.match(result.reason, /200 response was cut off|ECONNRESET/);
     });
-    const result = await poster({ timeoutMs: 1500 }).post(makeEvent());
-    assert.deepEqual(result, { kind: "delivered", status: 200 });
+  }
+
+  test("the twin: a 200 whose body comes in parts but in full is delivered (the attempt waits for the whole response)", async () => {
+    downstream.handle((_request, response) => {
+      response.writeHead(200, { "content-length": "10" });
+      response.write("hello", () => setTimeout(() => response.end("world"), 20));
+    });
+    assert.deepEqual(await transport({ timeoutMs: 1500 }).send(makeEvent()), { kind: "delivered" });
   });
 
   test("the twin: a 5xx response cut off mid-body is retried as cut off", async () => {
@@ -332,9 +350,8 @@ describe("createPoster() classification", () => {
       response.write("only part");
       setImmediate(() => response.socket?.destroy());
     });
-    const result = await poster({ timeoutMs: 1500 }).post(makeEvent());
-    assert.equal(result.kind, "retry");
-    assert.equal(result.status, undefined);
+    const result = asRetry(await transport({ timeoutMs: 1500 }).send(makeEvent()));
+    assert.equal(result.reached, false);
     assert.match(result.reason, /cut off/);
   });
 
@@ -343,43 +360,9 @@ describe("createPoster() classification", () => {
     await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
     const { port } = closed.address() as AddressInfo;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const made = createPoster(forwardConfig(new URL(`http://127.0.0.1:${port}/`)), 1, now);
-    posters.push(made);
-    const result = await made.post(makeEvent());
-    assert.deepEqual(result, { kind: "retry", status: undefined, retryAfterMs: undefined, reason: "ECONNREFUSED" });
+    const made = createHttpTransport(forwardConfig(new URL(`http://127.0.0.1:${port}/`)), 1, now);
+    transports.push(made);
+    const result = await made.send(makeEvent());
+    assert.deepEqual(result, { kind: "retry", reason: "ECONNREFUSED", reached: false });
   });
-});
-
-describe("parseRetryAfter()", () => {
-  test("reads delay seconds", () => {
-    assert.equal(parseRetryAfter("0", now), 0);
-    assert.equal(parseRetryAfter("120", now), 120_000);
-    assert.equal(parseRetryAfter(" 7 ", now), 7000);
-  });
-
-  test("reads an HTTP date as the milliseconds until it", () => {
-    const whole = NOW - (NOW % 1000);
-    assert.equal(parseRetryAfter(new Date(whole + 5000).toUTCString(), () => whole), 5000);
-    assert.equal(parseRetryAfter(new Date(whole + 5000).toUTCString(), () => whole + 1000), 4000);
-  });
-
-  test("an HTTP date in the past is 0 ms", () => {
-    assert.equal(parseRetryAfter("Wed, 21 Oct 2015 07:28:00 GMT", now), 0);
-  });
-
-  test("absent or unreadable is undefined", () => {
-    assert.equal(parseRetryAfter(undefined, now), undefined);
-    assert.equal(parseRetryAfter("", now), undefined);
-    assert.equal(parseRetryAfter("soon", now), undefined);
-    assert.equal(parseRetryAfter("12345678901", now), undefined);
-  });
-
-  test(
-    "a negative or fractional number, or text that is not an HTTP date, is unreadable (undefined), not 0",
-    () => {
-      assert.equal(parseRetryAfter("-5", now), undefined);
-      assert.equal(parseRetryAfter("1.5", now), undefined);
-      assert.equal(parseRetryAfter("Tuesday 5", now), undefined);
-    },
-  );
 });

@@ -1,17 +1,18 @@
 import type { Logger } from "../lib/log.ts";
 import type { Metrics } from "../lib/metrics.ts";
-import type { DeadLetterFile } from "../sinks/dead-letter.ts";
 import type { SpooledEvent } from "../spool/journal.ts";
-import type { PostEvent } from "./http/post-event.ts";
+import type { Transport } from "../transports/transport.ts";
 import { createQueue } from "../lib/queue.ts";
+import type { DeadLetterFile } from "./dead-letter.ts";
 
 /** What {@link createDeliverer} needs. */
 export interface DelivererOptions {
-  readonly post: PostEvent;
+  /** How events are sent (any transport); the deliverer does not close it. */
+  readonly transport: Transport;
   /** Marks an event done in the spool (acknowledged or dead-lettered). */
   readonly ack: (id: string) => void;
   readonly deadLetters: DeadLetterFile;
-  /** Forward requests in flight at once. */
+  /** Sends in flight at once. */
   readonly concurrency: number;
   /** The first retry waits up to this long (then doubling). */
   readonly baseDelayMs: number;
@@ -26,46 +27,54 @@ export interface DelivererOptions {
 
 /** The background deliverer of spooled events. */
 export interface Deliverer {
-  /** Takes a spooled event (already durable) to deliver. */
-  enqueue(event: SpooledEvent): void;
+  /** Takes a spooled event (already durable) and delivers it in the background, retrying until it is done. */
+  deliver(event: SpooledEvent): void;
   /** Events waiting (queued or held back by the backoff) or in flight. */
   outstanding(): number;
   /** Stops: no new attempts, pending retries dropped (they stay in the spool for the next start). */
   stop(): void;
 }
 
-// A downstream asking for more than this in Retry-After is waited for only this long.
+// A downstream asking to wait longer than this is waited for only this long.
 const MAX_RETRY_AFTER_MS = 3_600_000;
+
+/** A refusal for good, as the transport described it. */
+interface Refusal {
+  readonly detail: string;
+  readonly answer: Readonly<Record<string, string | number>>;
+}
 
 interface Attempt {
   readonly event: SpooledEvent;
   tries: number;
   /** Set once the downstream refused it for good: only the dead-letter write is left to do. */
-  refused?: { readonly status: number; readonly bodyExcerpt: string };
+  refused?: Refusal;
 }
 
 /**
- * Makes the deliverer: sends spooled events downstream with bounded concurrency. 2xx acknowledges;
- * 408, 429, 5xx and network errors retry; any other answer is final: the event goes to the
- * dead-letter file with the response, and is then acknowledged.
+ * Makes the deliverer: sends spooled events through a transport with bounded concurrency. What the
+ * transport calls delivered is acknowledged in the spool; a retry is retried; a refusal is final:
+ * the event goes to the dead-letter file with the downstream's answer, and is then acknowledged.
  *
  * Backoff is per downstream, not per event: a failure closes a gate for all events, for a capped
  * exponential delay with full jitter (a random wait in [0, min(cap, base·2^n)), n counting failures
- * since the last success), or for `Retry-After` when that is longer. A 20,000-event backlog against
+ * since the last success), or for the wait the downstream asked for (HTTP `Retry-After`) when that is longer. A 20,000-event backlog against
  * a downstream that is down then costs one probe per delay, not 20,000 retries, and the first
  * success opens the gate for everything. A failed event goes to the back of the queue, so one
  * event the downstream chokes on does not hold up the others.
  *
- * @param options The poster, the spool's ack, the dead-letter file, limits, clock and randomness.
+ * @param options The transport, the spool's ack, the dead-letter file, limits, clock and randomness.
  * @returns The deliverer.
  * @example
  * ```ts
- * const deliverer = createDeliverer({ post, ack: journal.ack, deadLetters, concurrency: 8, baseDelayMs: 500, maxDelayMs: 300_000, random: Math.random, now: Date.now, log, metrics });
- * for (const event of journal.recovered) deliverer.enqueue(event);
+ * const deliverer = createDeliverer({ transport, ack: journal.ack, deadLetters, concurrency: 8, baseDelayMs: 500, maxDelayMs: 300_000, random: Math.random, now: Date.now, log, metrics });
+ * for (const event of journal.recovered) deliverer.deliver(event);
  * ```
  */
 export function createDeliverer(options: DelivererOptions): Deliverer {
-  const { post, ack, deadLetters, concurrency, baseDelayMs, maxDelayMs, random, now, log, metrics } = options;
+  // One closure of ~90 lines on purpose: pump, attempt, send and deadLetter share the queue, the
+  // backoff gate and the failure count; each of them is short.
+  const { transport, ack, deadLetters, concurrency, baseDelayMs, maxDelayMs, random, now, log, metrics } = options;
   const ready = createQueue<Attempt>();
   let running = 0;
   let stopped = false;
@@ -100,41 +109,41 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
 
   async function send(item: Attempt): Promise<void> {
     item.tries++;
-    const result = await post(item.event);
+    const outcome = await transport.send(item.event);
     if (stopped) return;
-    if (result.kind === "delivered") {
+    if (outcome.kind === "delivered") {
       failures = 0;
       ack(item.event.id);
       metrics.forwarded((now() - item.event.acceptedAt) / 1000);
-    } else if (result.kind === "reject") {
+    } else if (outcome.kind === "refuse") {
       failures = 0; // the downstream is up; it just does not want this one
-      item.refused = { status: result.status, bodyExcerpt: result.bodyExcerpt };
+      item.refused = { detail: outcome.detail, answer: outcome.answer };
     } else {
       metrics.retry();
       failures++;
-      // Retry-After is a floor, never a reason to skip the backoff (a "Retry-After: 0" loop).
-      const delay = Math.max(Math.min(result.retryAfterMs ?? 0, MAX_RETRY_AFTER_MS), backoff(failures));
-      log.debug("forward failed; retrying", { id: item.event.id, tries: item.tries, reason: result.reason, status: result.status, delayMs: Math.round(delay) });
+      // The asked-for wait is a floor, never a reason to skip the backoff (a "Retry-After: 0" loop).
+      const delay = Math.max(Math.min(outcome.afterMs ?? 0, MAX_RETRY_AFTER_MS), backoff(failures));
+      log.debug("forward failed; retrying", { id: item.event.id, tries: item.tries, reason: outcome.reason, delayMs: Math.round(delay) });
       ready.push(item);
       closeGate(delay);
     }
   }
 
-  async function deadLetter(item: Attempt, refused: { readonly status: number; readonly bodyExcerpt: string }): Promise<void> {
+  async function deadLetter(item: Attempt, refused: Refusal): Promise<void> {
     const { id } = item.event;
     const kept = await deadLetters.write({
       receivedAt: new Date(item.event.acceptedAt).toISOString(),
       reason: "downstream_rejected",
-      detail: `the downstream answered ${refused.status}; not retried`,
+      detail: `${refused.detail}; not retried`,
       id,
-      response: refused,
+      response: refused.answer,
       event: item.event.json,
     });
     if (stopped) return;
     if (kept) {
       ack(id);
       metrics.deadLettered();
-      log.warn("event dead-lettered", { id, status: refused.status, file: deadLetters.path });
+      log.warn("event dead-lettered", { id, detail: refused.detail, file: deadLetters.path });
     } else {
       // Only the write is tried again (the downstream's answer is kept), after a pause.
       log.error("dead-letter file not writable; the event stays spooled", { id, file: deadLetters.path });
@@ -146,7 +155,7 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
   const backoff = (n: number): number => random() * Math.min(maxDelayMs, baseDelayMs * 2 ** Math.min(n - 1, 30));
 
   return {
-    enqueue(event) {
+    deliver(event) {
       ready.push({ event, tries: 0 });
       pump();
     },

@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 
-import { createDeliverer, type Deliverer, type DelivererOptions } from "../../src/transports/deliverer.ts";
-import type { PostResult } from "../../src/transports/http/post-event.ts";
+import { createDeliverer, type Deliverer, type DelivererOptions } from "../../src/sinks/deliverer.ts";
+import type { Outgoing, SendOutcome } from "../../src/transports/transport.ts";
 import { createLogger } from "../../src/lib/log.ts";
 import { createMetrics, type Metrics } from "../../src/lib/metrics.ts";
 import { createDeadLetterFile, type DeadLetter, type DeadLetterFile } from "../../src/sinks/dead-letter.ts";
@@ -57,39 +57,45 @@ function spooled(acceptedAt = NOW - 2500): Spooled {
   return { id, json: `{"specversion":"1.0","id":"${id}","data":{"n":"${serial}"}}`, acceptedAt };
 }
 
-const DELIVERED: PostResult = { kind: "delivered", status: 204 };
-const retry = (status: number | undefined, retryAfterMs?: number): PostResult => ({ kind: "retry", status, retryAfterMs, reason: `the downstream answered ${status}` });
-const reject = (status: number, bodyExcerpt: string): PostResult => ({ kind: "reject", status, bodyExcerpt });
+const DELIVERED: SendOutcome = { kind: "delivered" };
+/** A retry as the HTTP transport makes it: after a status (reached) or none (not reached), maybe with a wait asked for. */
+const retry = (status: number | undefined, afterMs?: number): SendOutcome => {
+  const reason = status === undefined ? "ECONNREFUSED" : `the downstream answered ${status}`;
+  return afterMs === undefined ? { kind: "retry", reason, reached: status !== undefined } : { kind: "retry", reason, afterMs, reached: true };
+};
+const reject = (status: number, bodyExcerpt: string): SendOutcome => ({ kind: "refuse", detail: `the downstream answered ${status}`, answer: { status, bodyExcerpt } });
 
-/** A fake post: answers from a per-event script (the last answer repeats), recording every call. */
-interface FakePost {
+/** A fake transport: answers from a per-event script (the last answer repeats), recording every call. */
+interface FakeTransport {
   readonly calls: string[];
   /** Calls in flight now, and the most there ever were. */
   inFlight: number;
   maxInFlight: number;
-  post(event: Spooled): Promise<PostResult>;
-  script(id: string, answers: ReadonlyArray<PostResult | (() => Promise<PostResult>)>): void;
+  send(event: Outgoing): Promise<SendOutcome>;
+  close(): Promise<void>;
+  script(id: string, answers: ReadonlyArray<SendOutcome | (() => Promise<SendOutcome>)>): void;
   callsFor(id: string): number;
 }
 
-function fakePost(fallback: PostResult = DELIVERED): FakePost {
-  const scripts = new Map<string, Array<PostResult | (() => Promise<PostResult>)>>();
-  const fake: FakePost = {
+function fakeTransport(fallback: SendOutcome = DELIVERED): FakeTransport {
+  const scripts = new Map<string, Array<SendOutcome | (() => Promise<SendOutcome>)>>();
+  const fake: FakeTransport = {
     calls: [],
     inFlight: 0,
     maxInFlight: 0,
-    async post(event) {
+    async send(event) {
       fake.calls.push(event.id);
       fake.inFlight++;
       fake.maxInFlight = Math.max(fake.maxInFlight, fake.inFlight);
       try {
         const script = scripts.get(event.id);
-        const next: PostResult | (() => Promise<PostResult>) = script === undefined ? fallback : ((script.length > 1 ? script.shift() : script[0]) ?? fallback);
+        const next: SendOutcome | (() => Promise<SendOutcome>) = script === undefined ? fallback : ((script.length > 1 ? script.shift() : script[0]) ?? fallback);
         return typeof next === "function" ? await next() : next;
       } finally {
         fake.inFlight--;
       }
     },
+    close: async () => {},
     script: (id, answers) => void scripts.set(id, [...answers]),
     callsFor: (id) => fake.calls.filter((call) => call === id).length,
   };
@@ -98,7 +104,7 @@ function fakePost(fallback: PostResult = DELIVERED): FakePost {
 
 interface Harness {
   readonly deliverer: Deliverer;
-  readonly post: FakePost;
+  readonly transport: FakeTransport;
   readonly acks: string[];
   readonly logs: Array<Record<string, unknown>>;
   readonly metrics: Metrics;
@@ -107,8 +113,8 @@ interface Harness {
   retryDelays(id: string): number[];
 }
 
-function harness(overrides: Partial<Omit<DelivererOptions, "post" | "ack">> & { post?: FakePost } = {}): Harness {
-  const post = overrides.post ?? fakePost();
+function harness(overrides: Partial<Omit<DelivererOptions, "transport" | "ack">> & { transport?: FakeTransport } = {}): Harness {
+  const transport = overrides.transport ?? fakeTransport();
   const acks: string[] = [];
   const logs: Array<Record<string, unknown>> = [];
   const metrics = overrides.metrics ?? createMetrics();
@@ -123,13 +129,13 @@ function harness(overrides: Partial<Omit<DelivererOptions, "post" | "ack">> & { 
     ...overrides,
     metrics,
     deadLetters,
-    post: (event) => post.post(event as Spooled),
+    transport,
     ack: (id) => void acks.push(id),
   });
   deliverers.push(deliverer);
   return {
     deliverer,
-    post,
+    transport,
     acks,
     logs,
     metrics,
@@ -155,10 +161,10 @@ describe("createDeliverer() outcomes", () => {
   test("a delivered event is acknowledged once and counted as forwarded, with its latency from acceptedAt", async () => {
     const h = harness();
     const event = spooled(NOW - 2500);
-    h.deliverer.enqueue(event);
+    h.deliverer.deliver(event);
     await waitFor(() => h.acks.length === 1, "the ack");
     assert.deepEqual(h.acks, [event.id]);
-    assert.deepEqual(h.post.calls, [event.id]);
+    assert.deepEqual(h.transport.calls, [event.id]);
     assert.equal(h.counter("telnyx_relay_events_forwarded_total"), 1);
     assert.equal(h.counter("telnyx_relay_delivery_latency_seconds_sum"), 2.5);
     assert.equal(h.counter("telnyx_relay_delivery_retries_total"), 0);
@@ -168,59 +174,59 @@ describe("createDeliverer() outcomes", () => {
   test("500 then 200: acknowledged once after two tries, one retry counted and logged", async () => {
     const h = harness();
     const event = spooled();
-    h.post.script(event.id, [retry(500), DELIVERED]);
-    h.deliverer.enqueue(event);
+    h.transport.script(event.id, [retry(500), DELIVERED]);
+    h.deliverer.deliver(event);
     await waitFor(() => h.acks.length === 1, "the ack");
     assert.deepEqual(h.acks, [event.id]);
-    assert.equal(h.post.callsFor(event.id), 2);
+    assert.equal(h.transport.callsFor(event.id), 2);
     assert.equal(h.counter("telnyx_relay_delivery_retries_total"), 1);
     assert.equal(h.counter("telnyx_relay_events_forwarded_total"), 1);
     const retried = h.logs.filter((line) => line["message"] === "forward failed; retrying");
     assert.equal(retried.length, 1);
     assert.equal(retried[0]?.["id"], event.id);
     assert.equal(retried[0]?.["tries"], 1);
-    assert.equal(retried[0]?.["status"], 500);
+    assert.equal(retried[0]?.["reason"], "the downstream answered 500");
     assert.equal(h.deliverer.outstanding(), 0);
   });
 
   test("a 429's Retry-After holds back every event, not just the one it answered (backoff is per downstream)", async () => {
-    const post = fakePost();
-    const h = harness({ post, concurrency: 1 });
+    const transport = fakeTransport();
+    const h = harness({ transport, concurrency: 1 });
     const first = spooled();
     const second = spooled();
-    post.script(first.id, [retry(429, 60_000), DELIVERED]);
-    post.script(second.id, [DELIVERED]);
-    h.deliverer.enqueue(first);
+    transport.script(first.id, [retry(429, 60_000), DELIVERED]);
+    transport.script(second.id, [DELIVERED]);
+    h.deliverer.deliver(first);
     await waitFor(() => h.retryDelays(first.id).length === 1, "the 429");
-    h.deliverer.enqueue(second);
+    h.deliverer.deliver(second);
     await pause(30);
     assert.deepEqual(h.retryDelays(first.id), [60_000]);
-    assert.equal(post.callsFor(second.id), 0, "nothing is sent while the downstream asked to wait");
+    assert.equal(transport.callsFor(second.id), 0, "nothing is sent while the downstream asked to wait");
     assert.equal(h.deliverer.outstanding(), 2);
     h.deliverer.stop();
     assert.equal(h.deliverer.outstanding(), 0);
   });
 
   test("the twin: after a short Retry-After both events go through, and a success resets the backoff", async () => {
-    const post = fakePost();
-    const h = harness({ post, concurrency: 1 });
+    const transport = fakeTransport();
+    const h = harness({ transport, concurrency: 1 });
     const first = spooled();
     const second = spooled();
-    post.script(first.id, [retry(429, 5), DELIVERED]);
-    post.script(second.id, [DELIVERED]);
-    h.deliverer.enqueue(first);
-    h.deliverer.enqueue(second);
+    transport.script(first.id, [retry(429, 5), DELIVERED]);
+    transport.script(second.id, [DELIVERED]);
+    h.deliverer.deliver(first);
+    h.deliverer.deliver(second);
     await waitFor(() => h.acks.length === 2, "both acks");
     assert.deepEqual([...h.acks].sort(), [first.id, second.id].sort());
-    assert.equal(post.callsFor(second.id), 1);
+    assert.equal(transport.callsFor(second.id), 1);
     h.deliverer.stop();
   });
 
   test("a Retry-After over an hour is waited for only an hour", () => {
     const h = harness();
     const event = spooled();
-    h.post.script(event.id, [retry(503, 36_000_000)]);
-    h.deliverer.enqueue(event);
+    h.transport.script(event.id, [retry(503, 36_000_000)]);
+    h.deliverer.deliver(event);
     return waitFor(() => h.retryDelays(event.id).length === 1, "the retry").then(() => {
       assert.deepEqual(h.retryDelays(event.id), [3_600_000]);
       h.deliverer.stop();
@@ -230,8 +236,8 @@ describe("createDeliverer() outcomes", () => {
   test("422 is dead-lettered with the status, body excerpt and event JSON, then acknowledged, and not retried", async () => {
     const h = harness();
     const event = spooled(NOW - 1000);
-    h.post.script(event.id, [reject(422, '{"error":"unknown field"}')]);
-    h.deliverer.enqueue(event);
+    h.transport.script(event.id, [reject(422, '{"error":"unknown field"}')]);
+    h.deliverer.deliver(event);
     await waitFor(() => h.acks.length === 1, "the ack");
     assert.deepEqual(h.acks, [event.id]);
     const records = await readDeadLetters(h.deadLetters);
@@ -242,14 +248,14 @@ describe("createDeliverer() outcomes", () => {
     assert.equal(record.receivedAt, new Date(NOW - 1000).toISOString());
     assert.deepEqual(record.response, { status: 422, bodyExcerpt: '{"error":"unknown field"}' });
     assert.equal(record.event, event.json);
-    assert.match(record.detail, /422/);
+    assert.equal(record.detail, "the downstream answered 422; not retried");
     assert.equal(h.counter("telnyx_relay_events_dead_lettered_total"), 1);
     assert.equal(h.counter("telnyx_relay_delivery_retries_total"), 0);
     assert.equal(h.counter("telnyx_relay_events_forwarded_total"), 0);
-    assert.ok(h.logs.some((line) => line["level"] === "warn" && line["message"] === "event dead-lettered" && line["status"] === 422));
+    assert.ok(h.logs.some((line) => line["level"] === "warn" && line["message"] === "event dead-lettered" && line["detail"] === "the downstream answered 422"));
     // Nothing waits or runs: it cannot be tried again.
     assert.equal(h.deliverer.outstanding(), 0);
-    assert.equal(h.post.callsFor(event.id), 1);
+    assert.equal(h.transport.callsFor(event.id), 1);
     await h.deadLetters.close();
   });
 
@@ -257,11 +263,11 @@ describe("createDeliverer() outcomes", () => {
     const missing = join(dir, `missing-${++serial}`);
     const h = harness({ deadLetters: createDeadLetterFile(join(missing, "dead.jsonl")) });
     const event = spooled();
-    h.post.script(event.id, [reject(400, "bad")]);
-    h.deliverer.enqueue(event);
+    h.transport.script(event.id, [reject(400, "bad")]);
+    h.deliverer.deliver(event);
     const failedWrites = () => h.logs.filter((line) => line["level"] === "error" && line["id"] === event.id).length;
     await waitFor(() => failedWrites() >= 2, "a second write attempt");
-    assert.equal(h.post.callsFor(event.id), 1, "the downstream's answer is kept: the event is not POSTed again");
+    assert.equal(h.transport.callsFor(event.id), 1, "the downstream's answer is kept: the event is not sent again");
     assert.deepEqual(h.acks, [], "not acknowledged while the record is not on disk");
     assert.equal(h.counter("telnyx_relay_events_dead_lettered_total"), 0);
     assert.ok(h.logs.some((line) => line["level"] === "error" && line["id"] === event.id));
@@ -278,66 +284,66 @@ describe("createDeliverer() outcomes", () => {
 });
 
 describe("createDeliverer() concurrency", () => {
-  test("post never has more than `concurrency` calls outstanding, and every event is delivered", async () => {
-    const post = fakePost();
-    const gates: Array<Deferred<PostResult>> = [];
-    const h = harness({ post, concurrency: 3 });
+  test("the transport never has more than `concurrency` sends outstanding, and every event is delivered", async () => {
+    const transport = fakeTransport();
+    const gates: Array<Deferred<SendOutcome>> = [];
+    const h = harness({ transport, concurrency: 3 });
     const events = Array.from({ length: 20 }, () => spooled());
     for (const event of events) {
-      const gate = deferred<PostResult>();
+      const gate = deferred<SendOutcome>();
       gates.push(gate);
       // The second answer (to a retry) is "delivered".
-      post.script(event.id, [() => gate.promise, DELIVERED]);
+      transport.script(event.id, [() => gate.promise, DELIVERED]);
     }
-    for (const event of events) h.deliverer.enqueue(event);
+    for (const event of events) h.deliverer.deliver(event);
     assert.equal(h.deliverer.outstanding(), 20);
     for (let i = 0; i < events.length; i++) {
-      // Event i is in flight once i + 3 posts were made (retries add more later, at the back of the queue).
-      await waitFor(() => post.calls.length >= Math.min(i + 3, events.length), `call ${i + 3}`);
-      assert.ok(post.inFlight <= 3, `${post.inFlight} in flight`);
-      (gates[i] as Deferred<PostResult>).resolve(i % 4 === 0 ? retry(503) : DELIVERED);
+      // Event i is in flight once i + 3 sends were made (retries add more later, at the back of the queue).
+      await waitFor(() => transport.calls.length >= Math.min(i + 3, events.length), `call ${i + 3}`);
+      assert.ok(transport.inFlight <= 3, `${transport.inFlight} in flight`);
+      (gates[i] as Deferred<SendOutcome>).resolve(i % 4 === 0 ? retry(503) : DELIVERED);
     }
     await waitFor(() => h.acks.length === 20, "every ack");
-    assert.equal(post.maxInFlight, 3);
+    assert.equal(transport.maxInFlight, 3);
     assert.deepEqual(new Set(h.acks), new Set(events.map((event) => event.id)));
     assert.equal(h.deliverer.outstanding(), 0);
   });
 });
 
 describe("createDeliverer().stop()", () => {
-  test("after stop(), an in-flight post that then resolves delivered is not acknowledged, and nothing more is posted", async () => {
-    const post = fakePost();
-    const h = harness({ post });
+  test("after stop(), an in-flight send that then resolves delivered is not acknowledged, and nothing more is sent", async () => {
+    const transport = fakeTransport();
+    const h = harness({ transport });
     const inFlight = spooled();
     const retrying = spooled();
-    const gate = deferred<PostResult>();
-    post.script(inFlight.id, [() => gate.promise]);
-    post.script(retrying.id, [retry(503)]);
-    h.deliverer.enqueue(inFlight);
-    h.deliverer.enqueue(retrying);
-    await waitFor(() => h.post.callsFor(retrying.id) >= 2, "the retrying event to retry");
+    const gate = deferred<SendOutcome>();
+    transport.script(inFlight.id, [() => gate.promise]);
+    transport.script(retrying.id, [retry(503)]);
+    h.deliverer.deliver(inFlight);
+    h.deliverer.deliver(retrying);
+    await waitFor(() => h.transport.callsFor(retrying.id) >= 2, "the retrying event to retry");
     h.deliverer.stop();
-    const calls = post.calls.length;
+    const calls = transport.calls.length;
     gate.resolve(DELIVERED);
     await pause(20);
     assert.deepEqual(h.acks, []);
     assert.equal(h.counter("telnyx_relay_events_forwarded_total"), 0);
-    assert.equal(h.deliverer.outstanding(), 0, "the pending retry was dropped and the in-flight post has ended");
-    // An event enqueued after stop() is not posted either (it stays in the spool for the next start).
-    h.deliverer.enqueue(spooled());
+    assert.equal(h.deliverer.outstanding(), 0, "the pending retry was dropped and the in-flight send has ended");
+    // An event enqueued after stop() is not sent either (it stays in the spool for the next start).
+    h.deliverer.deliver(spooled());
     await pause(20);
-    assert.equal(post.calls.length, calls, "no post after stop()");
+    assert.equal(transport.calls.length, calls, "no transport after stop()");
     assert.deepEqual(h.acks, []);
   });
 
-  test("the twin: without stop(), the same in-flight post is acknowledged", async () => {
-    const post = fakePost();
-    const h = harness({ post });
+  test("the twin: without stop(), the same in-flight send is acknowledged", async () => {
+    const transport = fakeTransport();
+    const h = harness({ transport });
     const event = spooled();
-    const gate = deferred<PostResult>();
-    post.script(event.id, [() => gate.promise]);
-    h.deliverer.enqueue(event);
-    await waitFor(() => post.calls.length === 1, "the post");
+    const gate = deferred<SendOutcome>();
+    transport.script(event.id, [() => gate.promise]);
+    h.deliverer.deliver(event);
+    await waitFor(() => transport.calls.length === 1, "the send");
     gate.resolve(DELIVERED);
     await waitFor(() => h.acks.length === 1, "the ack");
   });
@@ -357,8 +363,8 @@ describe("createDeliverer().stop()", () => {
       };
       const h = harness({ deadLetters });
       const event = spooled();
-      h.post.script(event.id, [reject(422, "no")]);
-      h.deliverer.enqueue(event);
+      h.transport.script(event.id, [reject(422, "no")]);
+      h.deliverer.deliver(event);
       await waitFor(() => writes.length === 1, "the dead-letter write");
       h.deliverer.stop();
       written.resolve(true);
@@ -382,8 +388,8 @@ describe("createDeliverer().stop()", () => {
       };
       const h = harness({ deadLetters, baseDelayMs: 60_000, maxDelayMs: 60_000 });
       const event = spooled();
-      h.post.script(event.id, [reject(422, "no")]);
-      h.deliverer.enqueue(event);
+      h.transport.script(event.id, [reject(422, "no")]);
+      h.deliverer.deliver(event);
       await waitFor(() => writes === 1, "the dead-letter write");
       h.deliverer.stop();
       written.resolve(false);
@@ -398,10 +404,10 @@ describe("createDeliverer().stop()", () => {
 
 describe("createDeliverer() backoff", () => {
   test("with jitter pinned high, the delays double from baseDelayMs and stop at maxDelayMs", async () => {
-    const post = fakePost(retry(503));
-    const h = harness({ post, baseDelayMs: 2, maxDelayMs: 20, random: () => 0.999 });
+    const transport = fakeTransport(retry(503));
+    const h = harness({ transport, baseDelayMs: 2, maxDelayMs: 20, random: () => 0.999 });
     const event = spooled();
-    h.deliverer.enqueue(event);
+    h.deliverer.deliver(event);
     await waitFor(() => h.retryDelays(event.id).length >= 7, "seven retries");
     h.deliverer.stop();
     const delays = h.retryDelays(event.id).slice(0, 7);
@@ -413,25 +419,25 @@ describe("createDeliverer() backoff", () => {
   });
 
   test("with jitter pinned at 0 every wait is 0 (full jitter: the wait is random in [0, cap))", async () => {
-    const post = fakePost(retry(undefined));
-    const h = harness({ post, baseDelayMs: 2, maxDelayMs: 20, random: () => 0 });
+    const transport = fakeTransport(retry(undefined));
+    const h = harness({ transport, baseDelayMs: 2, maxDelayMs: 20, random: () => 0 });
     const event = spooled();
-    h.deliverer.enqueue(event);
+    h.deliverer.deliver(event);
     await waitFor(() => h.retryDelays(event.id).length >= 5, "five retries");
     h.deliverer.stop();
     assert.deepEqual(h.retryDelays(event.id).slice(0, 5), [0, 0, 0, 0, 0]);
   });
 
   test("the backoff is per event: a new event starts again from baseDelayMs", async () => {
-    const post = fakePost();
-    const h = harness({ post, baseDelayMs: 2, maxDelayMs: 20 });
+    const transport = fakeTransport();
+    const h = harness({ transport, baseDelayMs: 2, maxDelayMs: 20 });
     const first = spooled();
     const second = spooled();
-    post.script(first.id, [retry(503), retry(503), retry(503), DELIVERED]);
-    post.script(second.id, [retry(503), DELIVERED]);
-    h.deliverer.enqueue(first);
+    transport.script(first.id, [retry(503), retry(503), retry(503), DELIVERED]);
+    transport.script(second.id, [retry(503), DELIVERED]);
+    h.deliverer.deliver(first);
     await waitFor(() => h.acks.includes(first.id), "the first ack");
-    h.deliverer.enqueue(second);
+    h.deliverer.deliver(second);
     await waitFor(() => h.acks.includes(second.id), "the second ack");
     assert.deepEqual(h.retryDelays(first.id), [2, 4, 8]);
     assert.deepEqual(h.retryDelays(second.id), [2]);
