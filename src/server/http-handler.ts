@@ -4,6 +4,7 @@ import type { Logger } from "../lib/log.ts";
 import type { Metrics } from "../lib/metrics.ts";
 import { reject, statusOf, type Rejection } from "../pipeline/rejection.ts";
 import type { Relay } from "../pipeline/relay.ts";
+import { clip } from "./clip.ts";
 import { createByteBudget, readBody } from "./read-body.ts";
 import { readRequestHeaders } from "./request-headers.ts";
 
@@ -140,9 +141,4 @@ function isForm(contentType: string | undefined): boolean {
   if (contentType === undefined) return false;
   const end = contentType.indexOf(";");
   return (end === -1 ? contentType : contentType.slice(0, end)).trim().toLowerCase() === FORM;
-}
-
-/** A received text cut short for a log line, so a long URL cannot make every log line long. */
-function clip(text: string): string {
-  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }
