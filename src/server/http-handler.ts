@@ -7,6 +7,7 @@ import type { Relay } from "../pipeline/relay.ts";
 import { clip } from "./clip.ts";
 import { createByteBudget, readBody } from "./read-body.ts";
 import { readRequestHeaders } from "./request-headers.ts";
+import { pathOf } from "./request-target.ts";
 
 /** What {@link createHttpHandler} needs. */
 export interface HttpHandlerOptions {
@@ -80,9 +81,7 @@ export function createHttpHandler(options: HttpHandlerOptions) {
   };
 
   return function handleRequest(req: IncomingMessage, res: ServerResponse): void {
-    const url = req.url ?? "/";
-    const query = url.indexOf("?");
-    const requestPath = query === -1 ? url : url.slice(0, query);
+    const requestPath = pathOf(req.url ?? "/");
 
     if (requestPath === HEALTH_PATH || requestPath === READY_PATH || requestPath === METRICS_PATH) {
       if (req.method !== "GET" && req.method !== "HEAD") {
