@@ -14,8 +14,9 @@ const SERVED_METHODS = "GET, HEAD, POST";
  * Answers what node:http does not hand to the request handler, with the same one-line JSON body
  * and `request refused` log line as the handler's own refusals:
  * - requests its parser refuses (`clientError`): 400 malformed, 431 headers over 16 KiB, 408 not
- *   received within the header or request deadline; logged once per connection, written after the
- *   answers to requests received before on the same connection;
+ *   received within the header or request deadline; logged once per connection (a body cut short is
+ *   logged by the handler reading it), written after the answers to requests received before on the
+ *   same connection;
  * - CONNECT (`connect`), which node:http would close without a word: 405 with `Allow`.
  *
  * @param server The node:http server.
@@ -36,15 +37,15 @@ export function answerClientErrors(server: Server, guard: ConnectionGuard, log: 
     }
     const status = error.code === "HPE_HEADER_OVERFLOW" ? 431 : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
     const message = `the request could not be read (${error.code ?? "malformed"})`;
-    if (guard.refuse(socket, rawAnswer(status, "bad_request", message))) {
-      log.warn("request refused", { status, reason: "bad_request", detail: error.code ?? error.message, remote: socket.remoteAddress });
-      metrics.request(status);
-    }
+    const refusal = guard.refuse(socket, rawAnswer(status, "bad_request", message));
+    if (refusal === "repeated") return;
+    metrics.request(status);
+    if (refusal === "new") log.warn("request refused", { status, reason: "bad_request", detail: error.code ?? error.message, remote: socket.remoteAddress });
   });
 
   server.on("connect", (req: IncomingMessage, socket: Duplex) => {
     const message = `${req.method} is not allowed; Telnyx webhooks are POSTed`;
-    if (guard.refuse(socket as Socket, rawAnswer(405, "method_not_allowed", message, `Allow: ${SERVED_METHODS}\r\n`))) {
+    if (guard.refuse(socket as Socket, rawAnswer(405, "method_not_allowed", message, `Allow: ${SERVED_METHODS}\r\n`)) === "new") {
       log.warn("request refused", { status: 405, reason: "method_not_allowed", detail: message, method: req.method, path: clip(req.url ?? ""), remote: req.socket.remoteAddress });
       metrics.request(405);
     }

@@ -19,12 +19,16 @@ export interface ConnectionGuard {
    * already sent (HTTP/1.1 answers in request order), then destroys it after the grace even if the
    * client keeps its side open.
    *
-   * @returns false if the connection was refused already (a second parse error on it): say nothing twice.
+   * @returns "new" for a refusal to log; "in-request" when the error cut short a request the handler
+   *   is reading, which the handler logs itself; "repeated" when the connection was refused already.
    */
-  refuse(socket: Socket, answer: string): boolean;
+  refuse(socket: Socket, answer: string): Refusal;
   /** Connections held now. */
   readonly size: number;
 }
+
+/** What {@link ConnectionGuard.refuse} did: whether the refusal is news for the log. */
+export type Refusal = "new" | "in-request" | "repeated";
 
 interface Connection {
   /** Requests received on it and not yet answered, oldest first. */
@@ -126,22 +130,23 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
       const connection = connections.get(socket);
       if (connection === undefined) {
         socket.destroy();
-        return true;
+        return "new";
       }
-      if (connection.refused) return false;
+      if (connection.refused) return "repeated";
       connection.refused = true;
       // Requests whose whole message arrived are being answered: the refusal comes after their
-      // answers. A request still arriving when the parser failed is the one refused: answer now
-      // (as node:http's default does: only if no answer to it has begun).
-      const waiting = connection.open.length > 0 && connection.open.every((req) => req.complete);
-      if (waiting) {
+      // answers. A request still arriving when the parser failed (a body cut short) is the one
+      // refused: answer now, as node:http's default does (only if no answer to it has begun); its
+      // handler, whose body read fails with it, logs it.
+      const arriving = connection.open.some((req) => !req.complete);
+      if (!arriving && connection.open.length > 0) {
         connection.refusal = answer;
-        return true;
+        return "new";
       }
       const current = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
       if (current?.headersSent) socket.destroy();
       else close(socket, answer);
-      return true;
+      return arriving ? "in-request" : "new";
     },
     get size() {
       return connections.size;
