@@ -23,8 +23,6 @@ export interface ConnectionGuard {
    *   is reading, which the handler logs itself; "repeated" when the connection was refused already.
    */
   refuse(socket: Socket, answer: string): Refusal;
-  /** Connections held now. */
-  readonly size: number;
 }
 
 /** What {@link ConnectionGuard.refuse} did: whether the refusal is news for the log. */
@@ -105,20 +103,17 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
     if (connection === undefined) return;
     connection.open.push(req);
     touch(socket, connection);
-    let done = false;
-    const answered = (): void => {
-      if (done) return;
-      done = true;
-      connection.open.splice(connection.open.indexOf(req), 1);
+    // "close" comes once the answer is complete, or the connection gone before it was.
+    res.once("close", () => {
+      const at = connection.open.indexOf(req);
+      if (at !== -1) connection.open.splice(at, 1);
       if (connections.has(socket)) touch(socket, connection);
       if (connection.open.length === 0 && connection.refusal !== undefined) {
         const answer = connection.refusal;
         connection.refusal = undefined;
         close(socket, answer);
       }
-    };
-    res.once("finish", answered);
-    res.once("close", answered);
+    });
   };
   // Registered before the server's own handlers see the request (prepend): the handler may answer
   // synchronously, and the answer must find the request counted.
@@ -147,9 +142,6 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
       if (current?.headersSent) socket.destroy();
       else close(socket, answer);
       return arriving ? "in-request" : "new";
-    },
-    get size() {
-      return connections.size;
     },
   };
 }
