@@ -1,11 +1,10 @@
-import { createServer, STATUS_CODES, type Server } from "node:http";
-import { createServer as createNetServer, type AddressInfo, type Socket } from "node:net";
 import type { Duplex, Writable } from "node:stream";
 import type { Config } from "./config/load.ts";
 import type { Logger } from "./lib/log.ts";
 import { createVerifier } from "./pipeline/verify.ts";
 import { createRelay } from "./pipeline/relay.ts";
 import { createHttpHandler } from "./server/http-handler.ts";
+import { bindAlone, createRelayServer, listen, type ServerTuning } from "./server/listen.ts";
 import { createDeadLetterFile } from "./sinks/dead-letter.ts";
 import { openSink } from "./sinks/open-sink.ts";
 import type { Sink } from "./sinks/sink.ts";
@@ -57,16 +56,8 @@ export interface RunningApp {
   readonly stopped: Promise<number>;
 }
 
-// Headers must arrive within this time; Node checks its timeouts on this interval.
-const HEADERS_TIMEOUT_MS = 10_000;
-// Longer than the idle timeout of the proxies that usually sit in front (60 s on AWS ALB, nginx's
-// 60 s default): a backend that closes an idle connection first races the proxy's next request
-// and turns it into a 502.
-const KEEP_ALIVE_TIMEOUT_MS = 65_000;
-// Connections at once; with BODY_BUDGET_BYTES, what many slow clients together can hold.
-const MAX_CONNECTIONS = 1024;
+// Request bodies held at once, all requests together: what many slow senders can hold.
 const BODY_BUDGET_BYTES = 64 << 20;
-const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 // Ids remembered at most, whatever the window (~8 MB: 32 bytes an id with its index): a flood of
 // distinct signed events cannot grow it further; the oldest are forgotten first.
 const DEDUP_MAX_ENTRIES = 250_000;
@@ -75,11 +66,12 @@ const WORKER_START_TIMEOUT_MS = 10_000;
 
 /**
  * Wires the config into a listening relay: keys → verifier, stdout sink, dead-letter file, relay,
- * HTTP adapter, node:http server with timeouts that keep slow or stalled clients from holding it.
+ * HTTP adapter, node:http server (see `createRelayServer`).
  *
  * @param config The checked config.
  * @param io Stdout, the logger and the clock.
  * @param role The main process (the default), or a worker of one.
+ * @param tuning Server limits a test may lower (the connection cap); the defaults otherwise.
  * @returns The running relay, once it listens.
  * @throws {Error} If the server cannot listen (port in use, address not available…).
  * @example
@@ -88,7 +80,7 @@ const WORKER_START_TIMEOUT_MS = 10_000;
  * process.once("SIGTERM", () => app.stop("SIGTERM"));
  * ```
  */
-export async function startApp(config: Config, io: AppIo, role: AppRole = { kind: "main" }): Promise<RunningApp> {
+export async function startApp(config: Config, io: AppIo, role: AppRole = { kind: "main" }, tuning: ServerTuning = {}): Promise<RunningApp> {
   const { log, now } = io;
   let stopping: Promise<number> | undefined;
   let onListening = (): void => {};
@@ -142,36 +134,7 @@ export async function startApp(config: Config, io: AppIo, role: AppRole = { kind
     metrics,
   });
 
-  const server: Server = createServer(
-    {
-      requestTimeout: config.requestTimeoutMs,
-      headersTimeout: Math.min(HEADERS_TIMEOUT_MS, config.requestTimeoutMs),
-      keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
-      connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
-    },
-    handler,
-  );
-  server.maxConnections = MAX_CONNECTIONS;
-  // Expect: 100-continue goes through the same handler, which invites the body only after the
-  // header-level checks passed.
-  server.on("checkContinue", handler);
-  // Requests Node's parser refuses itself (malformed, headers too large, too slow) get the same
-  // one-line JSON answer and log line as the relay's own refusals.
-  server.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) => {
-    const status = error.code === "HPE_HEADER_OVERFLOW" ? 431 : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
-    if (error.code !== "ECONNRESET" && error.code !== "EPIPE") {
-      log.warn("request refused", { status, reason: "bad_request", detail: error.code ?? error.message, remote: socket.remoteAddress });
-      metrics.request(status);
-    }
-    // As Node's default handler: answer only if no response has begun on this socket.
-    const current = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-    if (socket.writable && !current?.headersSent) {
-      const body = `${JSON.stringify({ error: "bad_request", message: `the request could not be read (${error.code ?? "malformed"})` })}\n`;
-      socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
-    } else {
-      socket.destroy();
-    }
-  });
+  const server = createRelayServer({ ...tuning, handler, requestTimeoutMs: config.requestTimeoutMs, log, metrics, now });
 
   // With workers, every process binds the port with SO_REUSEPORT and the kernel spreads connections
   // among them. SO_REUSEPORT would as gladly share the port with another relay already on it (two
@@ -185,18 +148,13 @@ export async function startApp(config: Config, io: AppIo, role: AppRole = { kind
       throw error;
     }
   }
-  await new Promise<void>((resolve, reject) => {
-    const failed = (error: Error): void => {
-      void sink.close(0).finally(() => reject(error));
-    };
-    server.once("error", failed);
-    server.listen({ port, host: config.host, ...(config.workers > 1 ? { reusePort: true } : {}) }, () => {
-      server.off("error", failed);
-      resolve();
-    });
-  });
-  server.on("error", (error) => log.error("server error", { error: error.message }));
-  const address = server.address() as AddressInfo;
+  let address;
+  try {
+    address = await listen(server, { port, host: config.host, reusePort: config.workers > 1 }, log);
+  } catch (error) {
+    await sink.close(0);
+    throw error;
+  }
   onListening();
 
   if (role.kind === "main" && config.workers > 1) {
@@ -235,21 +193,4 @@ export async function startApp(config: Config, io: AppIo, role: AppRole = { kind
   }
 
   return { sink: sink.name, recovered: sink.recovered, port: address.port, address: address.address, stop: (why) => stop(why), stopped };
-}
-
-/**
- * Binds the port without SO_REUSEPORT and lets it go again: fails (EADDRINUSE) if anything listens
- * there, shared or not.
- *
- * @returns The port (the one the system picked, for port 0).
- */
-function bindAlone(port: number, host: string | undefined): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createNetServer();
-    probe.once("error", reject);
-    probe.listen({ port, host, exclusive: true }, () => {
-      const bound = (probe.address() as AddressInfo).port;
-      probe.close(() => resolve(bound));
-    });
-  });
 }

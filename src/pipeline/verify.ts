@@ -42,7 +42,11 @@ export type Verifier = (
 // A plain decimal integer: no sign, no spaces, no fraction, no exponent. 15 digits stay exact in a
 // double; anything longer is absurd as Unix seconds anyway. This is the check that parseInt/Number
 // based verifiers missed: Number("") is 0, parseInt("x") is NaN, and NaN passes `age > tolerance`.
-const TIMESTAMP = /^[0-9]{1,15}$/;
+// No leading zero either (but "0" itself): Telnyx sends plain Unix seconds, ten digits from 2001 to
+// 2286, so a genuine delivery never has one. Accepting one would give a second text for the same
+// second, read differently by other parsers (strtol with base 0 and older parseInt read "0123" as
+// octal), where a dead letter or a log line is later read back; one canonical text is the safer rule.
+const TIMESTAMP = /^(?:0|[1-9][0-9]{0,14})$/;
 const SIGNATURE_BYTES = 64;
 const SEPARATOR = 0x7c; // "|"
 

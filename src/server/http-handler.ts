@@ -4,8 +4,10 @@ import type { Logger } from "../lib/log.ts";
 import type { Metrics } from "../lib/metrics.ts";
 import { reject, statusOf, type Rejection } from "../pipeline/rejection.ts";
 import type { Relay } from "../pipeline/relay.ts";
+import { clip } from "./clip.ts";
 import { createByteBudget, readBody } from "./read-body.ts";
 import { readRequestHeaders } from "./request-headers.ts";
+import { pathOf } from "./request-target.ts";
 
 /** What {@link createHttpHandler} needs. */
 export interface HttpHandlerOptions {
@@ -79,9 +81,7 @@ export function createHttpHandler(options: HttpHandlerOptions) {
   };
 
   return function handleRequest(req: IncomingMessage, res: ServerResponse): void {
-    const url = req.url ?? "/";
-    const query = url.indexOf("?");
-    const requestPath = query === -1 ? url : url.slice(0, query);
+    const requestPath = pathOf(req.url ?? "/");
 
     if (requestPath === HEALTH_PATH || requestPath === READY_PATH || requestPath === METRICS_PATH) {
       if (req.method !== "GET" && req.method !== "HEAD") {
@@ -140,9 +140,4 @@ function isForm(contentType: string | undefined): boolean {
   if (contentType === undefined) return false;
   const end = contentType.indexOf(";");
   return (end === -1 ? contentType : contentType.slice(0, end)).trim().toLowerCase() === FORM;
-}
-
-/** A received text cut short for a log line, so a long URL cannot make every log line long. */
-function clip(text: string): string {
-  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }

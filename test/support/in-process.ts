@@ -1,5 +1,6 @@
 import { PassThrough, type Writable } from "node:stream";
 import { startApp, type RunningApp } from "../../src/app.ts";
+import type { ServerTuning } from "../../src/server/listen.ts";
 import type { Config } from "../../src/config/load.ts";
 import { createLogger } from "../../src/lib/log.ts";
 import type { TestKeys } from "./keys.ts";
@@ -16,8 +17,8 @@ export interface TestRelay {
   stop(): Promise<number>;
 }
 
-/** Starts a relay with test defaults; `overrides` replace config fields, `stdout` the event stream. */
-export async function startTestRelay(keys: TestKeys, overrides: Partial<Config> = {}, stdout?: Writable): Promise<TestRelay> {
+/** Starts a relay with test defaults; `overrides` replace config fields, `stdout` the event stream, `tuning` server limits. */
+export async function startTestRelay(keys: TestKeys, overrides: Partial<Config> = {}, stdout?: Writable, tuning?: ServerTuning): Promise<TestRelay> {
   const lines: string[] = [];
   const logs: Array<Record<string, unknown>> = [];
   let out = stdout;
@@ -52,7 +53,7 @@ export async function startTestRelay(keys: TestKeys, overrides: Partial<Config> 
     ...overrides,
   };
   const log = createLogger((line) => logs.push(JSON.parse(line) as Record<string, unknown>), config.logLevel, Date.now);
-  const app = await startApp(config, { stdout: out, log, now: Date.now });
+  const app = await startApp(config, { stdout: out, log, now: Date.now }, { kind: "main" }, tuning);
   return {
     app,
     port: app.port,
