@@ -1,6 +1,6 @@
 // Where `telnyx-relay healthcheck` finds the relay: the port and host the same environment gives
 // the relay, read with the option table's parser and default (not a second copy of them).
-import type { Env } from "./load.ts";
+import type { Env } from "./env.ts";
 import { OPTIONS, optionDefault } from "./options.ts";
 import { fail, ok, type Parsed } from "./parsed.ts";
 

@@ -1,6 +1,7 @@
 // Flags + environment → Config, or every problem found. Pure apart from the injected readFile.
 import type { KeyObject } from "node:crypto";
 import type { LogLevel } from "../lib/log.ts";
+import type { Env } from "./env.ts";
 import { loadKeys } from "./load-keys.ts";
 import { createOptionReader, type OptionReader } from "./option-reader.ts";
 import { OPTION_NAMES, OPTIONS, type OptionName } from "./options.ts";
@@ -50,8 +51,7 @@ export interface SpoolConfig {
 /** The outcome of {@link loadConfig}: a config, or every problem found. */
 export type ConfigResult = { readonly ok: true; readonly config: Config } | { readonly ok: false; readonly errors: readonly string[] };
 
-/** Environment variables, as `process.env` holds them. */
-export type Env = Readonly<Record<string, string | undefined>>;
+export type { Env } from "./env.ts";
 
 const ENV_PREFIX = "TELNYX_RELAY_";
 // A misspelt key variable (TELNYX_PUBLIC_KEYS) must not silently drop a rotation key.

@@ -1,7 +1,7 @@
 // Reading options for the loader: a flag wins over its environment variable, which wins over the
 // table's default; each value goes through its row's parser, and every problem is recorded with
 // the name of where the value came from (`--port`, `TELNYX_RELAY_PORT`, `--port default`).
-import type { Env } from "./load.ts";
+import type { Env } from "./env.ts";
 import { OPTIONS, optionDefault, type OptionName, type OptionSpec, type OptionValue } from "./options.ts";
 
 /** An option's raw values and where they came from, for messages. */

@@ -3,7 +3,7 @@
 // way around it: `Deno.env.toObject()`, `Object.keys(process.env)`, a variable outside NAMES (even
 // with a wildcard such as TELNYX_RELAY_*) and /proc/self/environ (which needs --allow-all) are all
 // refused with NotCapable. So the check cannot run there, and the relay says so at start-up.
-import type { Env } from "./load.ts";
+import type { Env } from "./env.ts";
 
 /** The environment for {@link loadConfig}, and whether it holds every variable. */
 export interface ReadableEnv {
