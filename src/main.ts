@@ -4,12 +4,14 @@ import { closeSync, openSync, readFileSync } from "node:fs";
 import { Socket } from "node:net";
 import process from "node:process";
 import { startApp, type AppRole } from "./app.ts";
-import { helpText, parseCli } from "./config/cli.ts";
+import { parseCli } from "./config/cli.ts";
+import { healthTarget } from "./config/health-target.ts";
+import { helpText } from "./config/help.ts";
 import { loadConfig } from "./config/load.ts";
+import { OPTION_NAMES, OPTIONS } from "./config/options.ts";
+import { readableEnv } from "./config/readable-env.ts";
 import { checkHealth } from "./server/healthcheck.ts";
 import { boundedWriter, createLogger } from "./lib/log.ts";
-import { OPTIONS } from "./config/options.ts";
-import { readableEnv } from "./config/readable-env.ts";
 import { VERSION } from "./lib/version.ts";
 import { within } from "./lib/within.ts";
 import { parseWorkerEnv, WORKER_ENV } from "./workers/worker-env.ts";
@@ -34,14 +36,16 @@ async function main(): Promise<number> {
       process.stderr.write(`telnyx-relay: ${cli.message} (see --help)\n`);
       return USAGE_ERROR;
     case "healthcheck": {
-      const { healthy, message } = await checkHealth(process.env, HEALTHCHECK_TIMEOUT_MS);
+      const target = healthTarget(process.env);
+      const { healthy, message } = target.ok ? await checkHealth(target.value, HEALTHCHECK_TIMEOUT_MS) : { healthy: false, message: target.message };
       (healthy ? process.stdout : process.stderr).write(`telnyx-relay healthcheck: ${message}\n`);
       return healthy ? 0 : RUNTIME_ERROR;
     }
   }
 
-  // Under Deno with --allow-env=NAMES the environment cannot be listed: only the relay's own names are read.
-  const { env } = readableEnv(process.env, OPTIONS.map((spec) => spec.env));
+  // Under Deno with --allow-env=NAMES the environment cannot be listed: only the relay's own names
+  // are read, and a misspelt variable cannot be noticed (a warning says so, after `listening`).
+  const { env, reason: unchecked } = readableEnv(process.env, OPTION_NAMES.map((name) => OPTIONS[name].env));
   const worker = parseWorkerEnv(env[WORKER_ENV]);
   const { [WORKER_ENV]: _worker, ...settings } = env;
   const loaded = loadConfig(cli.flags, settings, (path) => readFileSync(path, "utf8"));
@@ -106,6 +110,8 @@ async function main(): Promise<number> {
     ...(app.recovered === undefined ? {} : { recovered: app.recovered }),
     version: VERSION,
   });
+  // After `listening`, which stays the first line (scripts and tests wait for it).
+  if (unchecked !== undefined) log.warn("misspelt variables cannot be noticed", { check: "unknown TELNYX_RELAY_* and TELNYX_PUBLIC_KEY* variables", reason: unchecked });
   if (early !== undefined) onSignal(early);
   return app.stopped;
 }

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { OPTIONS } from "../src/config/options.ts";
+import { OPTION_NAMES, OPTIONS } from "../src/config/options.ts";
 
 const deno = JSON.parse(readFileSync(new URL("../deno.json", import.meta.url), "utf8")) as { tasks: Record<string, string> };
 const start = deno.tasks.start?.split(/\s+/) ?? [];
@@ -14,11 +14,12 @@ test("deno.json's start task runs src/main.ts with deno run", () => {
   assert.equal(start.at(-1), "src/main.ts");
 });
 
-test("deno.json's start task allows exactly the environment variables of OPTIONS", () => {
+test("deno.json's start task allows exactly the environment variables of OPTIONS, in table order", () => {
   const allowEnv = start.filter((word) => word.startsWith("--allow-env"));
   assert.equal(allowEnv.length, 1, "one --allow-env=NAMES");
   const names = (allowEnv[0] as string).replace(/^--allow-env=/, "").split(",");
-  assert.deepEqual([...names].sort(), OPTIONS.map((spec) => spec.env).sort());
+  const expected = OPTION_NAMES.map((name) => OPTIONS[name].env);
+  assert.deepEqual(names, expected, `the list from the table: --allow-env=${expected.join(",")}`);
 });
 
 test("deno.json's start task grants no subprocesses, FFI, system info or blanket permissions", () => {

@@ -1,21 +1,35 @@
-// The README is part of the product: it must name every option the program has, with its default,
-// and its version must be the package's.
+// The README is part of the product: its options table is the option table's (every option, its
+// variable, its default and its meaning, in table order), and its version must be the package's.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { OPTIONS } from "../src/config/options.ts";
+import { OPTION_NAMES, OPTIONS, type OptionName } from "../src/config/options.ts";
 import { REJECTION_REASONS } from "../src/pipeline/rejection.ts";
 import { VERSION } from "../src/lib/version.ts";
 
 const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
 
-test("the README documents every flag and environment variable with its default", () => {
-  for (const spec of OPTIONS) {
-    const row = readme.split("\n").find((line) => line.startsWith(`| \`--${spec.flag} `));
-    assert.ok(row, `README has no options row for --${spec.flag}`);
-    assert.ok(row.includes(`\`${spec.env}\``), `the --${spec.flag} row names ${spec.env}`);
-    if (spec.default !== undefined) assert.ok(row.includes(`\`${spec.default}\``), `the --${spec.flag} row gives the default ${spec.default}`);
+/** The README's row for an option, made from its row in the table. */
+function readmeRow(name: OptionName): string {
+  const spec = OPTIONS[name];
+  const fallback = spec.default !== undefined ? `\`${spec.default}\`` : spec.unset === "" ? "—" : `— (${spec.unset})`;
+  return `| \`--${name} ${spec.value}\` | \`${spec.env}\` | ${fallback} | ${spec.doc} |`;
+}
+
+test("the README's options table is made from the option table: every option, in order, with its variable, default and meaning", () => {
+  const rows = OPTION_NAMES.map(readmeRow).join("\n");
+  const header = "| flag | environment variable | default | meaning |\n| --- | --- | --- | --- |\n";
+  assert.ok(readme.includes(`${header}${rows}\n| \`-h\`, \`--help\``), `README's options table should read:\n${header}${rows}`);
+});
+
+test("the README's options table names every flag, variable and default (a second look, row by row)", () => {
+  for (const name of OPTION_NAMES) {
+    const spec = OPTIONS[name];
+    const row = readme.split("\n").find((line) => line.startsWith(`| \`--${name} `));
+    assert.ok(row, `README has no options row for --${name}`);
+    assert.ok(row.includes(`\`${spec.env}\``), `the --${name} row names ${spec.env}`);
+    if (spec.default !== undefined) assert.ok(row.includes(`\`${spec.default}\``), `the --${name} row gives the default ${spec.default}`);
   }
 });
 

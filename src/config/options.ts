@@ -1,86 +1,216 @@
 /**
- * Every option of the relay, in one table: its flag, its environment variable, its default and its
- * help line. The CLI parser, the config loader, `--help` and the README are all made from this list.
+ * Every option of the relay, in one typed table keyed by flag name: its environment variable, its
+ * default, the parser of its value, its `--help` line and its README text. The CLI, the config
+ * loader, `--help`, the README's table (checked by test/readme.test.ts) and deno.json's
+ * `--allow-env` list (test/deno-json.test.ts) all come from it. Defaults live here only.
  *
  * @module
  */
+import type { KeyObject } from "node:crypto";
+import { parsePublicKey } from "../crypto/public-key.ts";
+import type { LogLevel } from "../lib/log.ts";
+import { parseForwardUrl, parseHeader, parseSecret } from "./forward-values.ts";
+import { fail, ok, type Parsed } from "./parsed.ts";
+import {
+  countFrom1To,
+  MAX_SPOOL_BYTES,
+  parseDurationMs,
+  parseDurationSeconds,
+  parseLogLevel,
+  parseNonBlank,
+  parsePath,
+  parsePort,
+  parsePositiveDurationMs,
+  parseSize,
+  parseTrimmed,
+} from "./values.ts";
 
-/** One configurable option. */
-export interface OptionSpec {
-  /** The flag without its dashes: `--public-key` is `public-key`. */
-  readonly flag: string;
+/** The headings `--help` lists the options under, in this order (the table's order too). */
+export const OPTION_GROUPS = {
+  verification: "Verification",
+  listening: "Listening",
+  output: "Output",
+  forwarding: "Forwarding (instead of stdout)",
+  spool: "Spooled forwarding",
+  processes: "Processes and timeouts",
+  logging: "Logging",
+} as const;
+
+/** One of {@link OPTION_GROUPS}. */
+export type OptionGroup = keyof typeof OPTION_GROUPS;
+
+/** One configurable option; `T` is the type of its parsed value (of each value, when repeatable). */
+export interface OptionSpec<T> {
   /** The environment variable that sets it when the flag is not given. */
   readonly env: string;
-  /** The name of the value in `--help`. */
+  /** The name of the value in `--help` and the README (`PORT`, `DURATION`). */
   readonly value: string;
-  /** The default, as a user would write it; undefined when there is none. */
+  /** The default, as a user would write it (it goes through {@link OptionSpec.parse}); undefined: none. */
   readonly default: string | undefined;
-  /** The flag may be given several times (the env var then takes a list, split on {@link separator}). */
+  /** What leaving it unset means, when there is no default ("all interfaces"); "" when nothing to say. */
+  readonly unset: string;
+  readonly parse: (text: string) => Parsed<T>;
+  /** The flag may be given several times (the env var then takes a list, split on {@link OptionSpec.separator}). */
   readonly multiple: boolean;
   /** What separates list items in the env var: "," or, for values that may hold commas, a newline. */
   readonly separator: "," | "\n";
+  readonly group: OptionGroup;
+  /** One or two sentences for `--help` (wrapped there). */
   readonly help: string;
+  /** The README's "meaning" cell (Markdown); longer than `help` where there is more to say. */
+  readonly doc: string;
 }
 
-const option = (
-  flag: string,
-  env: string,
-  value: string,
-  defaultValue: string | undefined,
-  help: string,
-  multiple = false,
-  separator: "," | "\n" = ",",
-): OptionSpec => ({ flag, env, value, default: defaultValue, multiple, separator, help });
+type Row<T> = Omit<OptionSpec<T>, "multiple" | "separator" | "unset" | "default"> & Partial<Pick<OptionSpec<T>, "multiple" | "separator" | "unset" | "default">>;
+const option = <T>(row: Row<T>): OptionSpec<T> => ({ multiple: false, separator: ",", unset: "", default: undefined, ...row });
 
-/** The options, in the order `--help` lists them. */
-export const OPTIONS: readonly OptionSpec[] = [
-  option(
-    "public-key",
-    "TELNYX_PUBLIC_KEY",
-    "KEY",
-    undefined,
-    "Telnyx webhook public key: base64 as the portal shows it, or a PEM block. Repeat (env: comma-separated) to accept several during a rotation.",
-    true,
-  ),
-  option("public-key-file", "TELNYX_PUBLIC_KEY_FILE", "PATH", undefined, "Read a public key from a file (e.g. a mounted secret). Repeatable.", true),
-  option("host", "TELNYX_RELAY_HOST", "HOST", undefined, "Address to listen on. Default: all interfaces."),
-  option("port", "TELNYX_RELAY_PORT", "PORT", "8080", "TCP port to listen on; 0 picks a free one (see the `listening` log line)."),
-  option("path", "TELNYX_RELAY_PATH", "PATH", "/webhooks/telnyx", "URL path Telnyx POSTs to."),
-  option("tolerance", "TELNYX_RELAY_TOLERANCE", "DURATION", "300s", "How far telnyx-timestamp may be from now, either way."),
-  option("body-limit", "TELNYX_RELAY_BODY_LIMIT", "SIZE", "256KiB", "Largest body accepted; larger is answered 413 unread."),
-  option(
-    "dead-letter-file",
-    "TELNYX_RELAY_DEAD_LETTER_FILE",
-    "PATH",
-    "telnyx-relay-dead-letter.jsonl",
-    "JSON-lines file where signed but invalid events are kept.",
-  ),
-  option("sink-timeout", "TELNYX_RELAY_SINK_TIMEOUT", "DURATION", "5s", "How long a request waits for a blocked stdout before 503."),
-  option("request-timeout", "TELNYX_RELAY_REQUEST_TIMEOUT", "DURATION", "30s", "Time a client has to send a whole request (headers: at most 10s)."),
-  option("shutdown-timeout", "TELNYX_RELAY_SHUTDOWN_TIMEOUT", "DURATION", "10s", "On SIGTERM/SIGINT, how long to finish in-flight requests and flush."),
-  option("dedup-window", "TELNYX_RELAY_DEDUP_WINDOW", "DURATION", "1h", "An event id already accepted within this window is answered 200 and not handed on again; 0 turns it off."),
-  option("forward-url", "TELNYX_RELAY_FORWARD_URL", "URL", undefined, "POST each event to this http(s) URL instead of writing it to stdout."),
-  option(
-    "forward-header",
-    "TELNYX_RELAY_FORWARD_HEADER",
-    "'NAME: VALUE'",
-    undefined,
-    "Extra header on every forwarded request. Repeatable (env: one per line).",
-    true,
-    "\n",
-  ),
-  option("forward-secret", "TELNYX_RELAY_FORWARD_SECRET", "whsec_…", undefined, "Sign forwarded requests the Standard Webhooks way with this secret."),
-  option("forward-timeout", "TELNYX_RELAY_FORWARD_TIMEOUT", "DURATION", "5s", "Deadline of one forwarded request."),
-  option("spool-dir", "TELNYX_RELAY_SPOOL_DIR", "PATH", undefined, "Spool events here (fsync) before answering 200, and forward them in the background."),
-  option("spool-max-bytes", "TELNYX_RELAY_SPOOL_MAX_BYTES", "SIZE", "64MiB", "Spool size limit; past it new events are answered 503."),
-  option("delivery-concurrency", "TELNYX_RELAY_DELIVERY_CONCURRENCY", "N", "8", "Spooled mode: forwarded requests in flight at once."),
-  option("retry-max-delay", "TELNYX_RELAY_RETRY_MAX_DELAY", "DURATION", "5m", "Spooled mode: the cap of the exponential backoff between retries."),
-  option(
-    "workers",
-    "TELNYX_RELAY_WORKERS",
-    "N",
-    "1",
-    "Processes answering on the port (SO_REUSEPORT), for a machine's cores; one of them writes every event and keeps the dedup set. Node only.",
-  ),
-  option("log-level", "TELNYX_RELAY_LOG_LEVEL", "LEVEL", "info", "debug, info, warn or error. Logs are JSON lines on stderr."),
-];
+function parseKey(text: string): Parsed<KeyObject> {
+  try {
+    return ok(parsePublicKey(text));
+  } catch (error) {
+    // parsePublicKey's messages never repeat the key.
+    return fail((error as Error).message);
+  }
+}
+
+/** The options, keyed by flag name (`--public-key` is `"public-key"`), in the order `--help` lists them. */
+export const OPTIONS = {
+  "public-key": option({
+    env: "TELNYX_PUBLIC_KEY", value: "KEY", unset: "required, or a key file", parse: parseKey, multiple: true, group: "verification",
+    help: "Telnyx webhook public key: base64 as the portal shows it, or a PEM block. Repeat (env: comma-separated) to accept several during a rotation.",
+    doc: "Telnyx webhook public key: base64 as the portal shows it, or a PEM block. Repeat the flag (or separate with commas in the variable) to accept several during a rotation.",
+  }),
+  "public-key-file": option({
+    env: "TELNYX_PUBLIC_KEY_FILE", value: "PATH", parse: parseTrimmed, multiple: true, group: "verification",
+    help: "Read a public key from a file (e.g. a mounted secret). Repeatable.",
+    doc: "Read a public key from a file (e.g. a mounted secret). Repeatable / comma-separated.",
+  }),
+  tolerance: option({
+    env: "TELNYX_RELAY_TOLERANCE", value: "DURATION", default: "300s", parse: parseDurationSeconds, group: "verification",
+    help: "How far telnyx-timestamp may be from now, either way.",
+    doc: "How far `telnyx-timestamp` may be from now, either way (Telnyx's SDKs use 300 s).",
+  }),
+  host: option({
+    env: "TELNYX_RELAY_HOST", value: "HOST", unset: "all interfaces", parse: parseTrimmed, group: "listening",
+    help: "Address to listen on.",
+    doc: "Address to listen on.",
+  }),
+  port: option({
+    env: "TELNYX_RELAY_PORT", value: "PORT", default: "8080", parse: parsePort, group: "listening",
+    help: "TCP port to listen on; 0 picks a free one (see the `listening` log line).",
+    doc: "TCP port; `0` picks a free one (the `listening` log line says which).",
+  }),
+  path: option({
+    env: "TELNYX_RELAY_PATH", value: "PATH", default: "/webhooks/telnyx", parse: parsePath, group: "listening",
+    help: "URL path Telnyx POSTs to (not /healthz, /readyz or /metrics).",
+    doc: "URL path Telnyx POSTs to; a query string is ignored. `/healthz`, `/readyz` and `/metrics` are the relay's own, and refused.",
+  }),
+  "body-limit": option({
+    env: "TELNYX_RELAY_BODY_LIMIT", value: "SIZE", default: "256KiB", parse: (text) => parseSize(text), group: "listening",
+    help: "Largest body accepted; larger is answered 413 unread.",
+    doc: "Largest body accepted; counted while reading, whatever `Content-Length` says.",
+  }),
+  "dead-letter-file": option({
+    env: "TELNYX_RELAY_DEAD_LETTER_FILE", value: "PATH", default: "telnyx-relay-dead-letter.jsonl", parse: parseNonBlank, group: "output",
+    help: "JSON-lines file where signed but invalid events are kept.",
+    doc: "JSON-lines file (in the working directory by default) where signed but invalid deliveries are kept. Opened (created, empty) at start-up, so a location that cannot be written is a start-up error.",
+  }),
+  "sink-timeout": option({
+    env: "TELNYX_RELAY_SINK_TIMEOUT", value: "DURATION", default: "5s", parse: parsePositiveDurationMs, group: "output",
+    help: "How long a request waits for a blocked stdout before 503.",
+    doc: "How long a request waits for a blocked stdout before it is answered 503. Must be shorter than `--request-timeout` and `--shutdown-timeout` (as must `--forward-timeout` in synchronous mode), so a waiting request always gets its 503.",
+  }),
+  "dedup-window": option({
+    env: "TELNYX_RELAY_DEDUP_WINDOW", value: "DURATION", default: "1h", parse: parseDurationMs, group: "output",
+    help: "An event id already accepted within this window is answered 200 and not handed on again; 0 turns it off.",
+    doc: "An event whose id was already accepted within this window is answered 200 (`\"status\":\"duplicate\"`) and not handed on again. `0` turns deduplication off. Remembered in memory (at most 250,000 ids, the oldest forgotten first: 32 bytes an id with its index, at most ~8 MB), and in spooled mode across restarts.",
+  }),
+  "forward-url": option({
+    env: "TELNYX_RELAY_FORWARD_URL", value: "URL", unset: "stdout", parse: parseForwardUrl, group: "forwarding",
+    help: "POST each event to this http(s) URL instead of writing it to stdout.",
+    doc: "POST each event to this `http://` or `https://` URL instead of writing it to stdout (see [Forwarding](#forwarding-to-your-app)).",
+  }),
+  "forward-header": option({
+    env: "TELNYX_RELAY_FORWARD_HEADER", value: "'NAME: VALUE'", parse: parseHeader, multiple: true, separator: "\n", group: "forwarding",
+    help: "Extra header on every forwarded request. Repeatable (env: one per line).",
+    doc: "Extra header on every forwarded request, e.g. `Authorization: Bearer …`. Repeat the flag; in the variable, one header per line. Headers the relay sets itself (`Content-Type`, `Idempotency-Key`, `ce-id`, `webhook-*`, …) cannot be replaced.",
+  }),
+  "forward-secret": option({
+    env: "TELNYX_RELAY_FORWARD_SECRET", value: "whsec_…", unset: "unsigned", parse: parseSecret, group: "forwarding",
+    help: "Sign forwarded requests the Standard Webhooks way with this secret.",
+    doc: "Sign each forwarded request the [Standard Webhooks](https://www.standardwebhooks.com/) way.",
+  }),
+  "forward-timeout": option({
+    env: "TELNYX_RELAY_FORWARD_TIMEOUT", value: "DURATION", default: "5s", parse: parsePositiveDurationMs, group: "forwarding",
+    help: "Deadline of one forwarded request.",
+    doc: "Deadline of one forwarded request (synchronous mode: keep it well below Telnyx's own timeout).",
+  }),
+  "spool-dir": option({
+    env: "TELNYX_RELAY_SPOOL_DIR", value: "PATH", unset: "synchronous", parse: parseNonBlank, group: "spool",
+    help: "Spool events here (fsync) before answering 200, and forward them in the background.",
+    doc: "Spooled mode: journal events here, on disk, before answering 200; deliver in the background.",
+  }),
+  "spool-max-bytes": option({
+    env: "TELNYX_RELAY_SPOOL_MAX_BYTES", value: "SIZE", default: "64MiB", parse: (text) => parseSize(text, MAX_SPOOL_BYTES), group: "spool",
+    help: "Spool size limit; past it new events are answered 503.",
+    doc: "Spool size limit (also `GiB`); past it new events are answered `503 spool_full`. Undelivered events are held in memory too, about 4× their size on disk: 64 MiB of backlog (≈ 85,000 REFER events) costs about 250 MB of RAM.",
+  }),
+  "delivery-concurrency": option({
+    env: "TELNYX_RELAY_DELIVERY_CONCURRENCY", value: "N", default: "8", parse: countFrom1To(1024), group: "spool",
+    help: "Forwarded requests in flight at once.",
+    doc: "Spooled mode: forwarded requests in flight at once.",
+  }),
+  "retry-max-delay": option({
+    env: "TELNYX_RELAY_RETRY_MAX_DELAY", value: "DURATION", default: "5m", parse: parsePositiveDurationMs, group: "spool",
+    help: "The cap of the exponential backoff between retries.",
+    doc: "Spooled mode: cap of the exponential backoff (first retry within 0.5 s, doubling, full jitter). The backoff is per downstream: while it runs, no event is sent.",
+  }),
+  workers: option({
+    env: "TELNYX_RELAY_WORKERS", value: "N", default: "1", parse: countFrom1To(64), group: "processes",
+    help: "Processes answering on the port (SO_REUSEPORT), for a machine's cores; one of them writes every event and keeps the dedup set. Node only.",
+    doc: "Processes answering on the port, 1 to 64, to use more than one core (see [Several cores](#several-cores---workers)). Node only: under Deno a value above 1 is a start-up error.",
+  }),
+  "request-timeout": option({
+    env: "TELNYX_RELAY_REQUEST_TIMEOUT", value: "DURATION", default: "30s", parse: parsePositiveDurationMs, group: "processes",
+    help: "Time a client has to send a whole request (headers: at most 10s).",
+    doc: "Time a client has to send a whole request; headers must arrive within 10 s (or this, if shorter). Idle keep-alive connections close after 65 s (longer than the usual proxy idle timeout of 60 s); at most 1,024 connections at once.",
+  }),
+  "shutdown-timeout": option({
+    env: "TELNYX_RELAY_SHUTDOWN_TIMEOUT", value: "DURATION", default: "10s", parse: parsePositiveDurationMs, group: "processes",
+    help: "On SIGTERM/SIGINT, how long to finish in-flight requests and flush.",
+    doc: "On SIGTERM/SIGINT, how long to finish in-flight requests and flush stdout.",
+  }),
+  "log-level": option<LogLevel>({
+    env: "TELNYX_RELAY_LOG_LEVEL", value: "LEVEL", default: "info", parse: parseLogLevel, group: "logging",
+    help: "debug, info, warn or error. Logs are JSON lines on stderr.",
+    doc: "`debug`, `info`, `warn` or `error`.",
+  }),
+};
+
+/** The name of an option: its flag without the dashes. A misspelt name does not type-check. */
+export type OptionName = keyof typeof OPTIONS;
+
+/** The parsed type of option `K`'s value (of each value, for a repeatable option). */
+export type OptionValue<K extends OptionName> = (typeof OPTIONS)[K] extends OptionSpec<infer T> ? T : never;
+
+/** Every option name, in table order. */
+export const OPTION_NAMES: readonly OptionName[] = Object.keys(OPTIONS) as OptionName[];
+
+/**
+ * The parsed default of an option: the one place the relay's defaults come from (the loader's,
+ * the health check's, the tests').
+ *
+ * @param name An option with a default.
+ * @returns Its default, parsed.
+ * @throws {RangeError} If the option has no default or its default does not parse (a bug in the table).
+ * @example
+ * ```ts
+ * optionDefault("port"); // 8080
+ * ```
+ */
+export function optionDefault<K extends OptionName>(name: K): OptionValue<K> {
+  const spec = OPTIONS[name] as OptionSpec<OptionValue<K>>;
+  const parsed = spec.default === undefined ? fail<OptionValue<K>>("there is none") : spec.parse(spec.default);
+  if (!parsed.ok) throw new RangeError(`The default of --${name}: ${parsed.message}`);
+  return parsed.value;
+}

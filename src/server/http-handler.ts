@@ -6,6 +6,7 @@ import { reject, statusOf, type Rejection } from "../pipeline/rejection.ts";
 import type { Relay } from "../pipeline/relay.ts";
 import { clip } from "./clip.ts";
 import { createByteBudget, readBody } from "./read-body.ts";
+import { HEALTH_PATH, METRICS_PATH, READY_PATH } from "./routes.ts";
 import { readRequestHeaders } from "./request-headers.ts";
 import { pathOf } from "./request-target.ts";
 
@@ -26,9 +27,6 @@ export interface HttpHandlerOptions {
   readonly metrics: Metrics;
 }
 
-const HEALTH_PATH = "/healthz";
-const READY_PATH = "/readyz";
-const METRICS_PATH = "/metrics";
 const FORM = "application/x-www-form-urlencoded";
 const JSON_TYPE = "application/json";
 const HEALTHY = `${JSON.stringify({ status: "ok" })}\n`;

@@ -4,7 +4,7 @@ import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { describe, test } from "node:test";
 
 import { loadConfig, type ConfigResult, type Env, type ForwardConfig } from "../../src/config/load.ts";
-import { expectConfig, expectErrors, expectOneError, loadFlags, noFiles } from "../support/config.ts";
+import { expectConfig, expectErrors, expectOneError, flagMap, loadFlags, noFiles, type Flags } from "../support/config.ts";
 
 const PORTAL_KEY = generateKeyPairSync("ed25519").publicKey.export({ format: "der", type: "spki" }).subarray(12).toString("base64");
 
@@ -12,7 +12,7 @@ const PORTAL_KEY = generateKeyPairSync("ed25519").publicKey.export({ format: "de
 const BASE_ENV: Env = { TELNYX_PUBLIC_KEY: PORTAL_KEY, TELNYX_RELAY_DEDUP_WINDOW: "3600s" };
 const URL_TEXT = "https://hooks.example.com/telnyx";
 
-function load(flags: Readonly<Record<string, readonly string[]>>, env: Env = {}): ConfigResult {
+function load(flags: Flags, env: Env = {}): ConfigResult {
   return loadFlags(flags, { ...BASE_ENV, ...env });
 }
 
@@ -23,7 +23,7 @@ function expectForward(result: ConfigResult): ForwardConfig {
 }
 
 
-const withUrl = (flags: Readonly<Record<string, readonly string[]>> = {}): Record<string, readonly string[]> => ({ "forward-url": [URL_TEXT], ...flags });
+const withUrl = (flags: Flags = {}): Flags => ({ "forward-url": [URL_TEXT], ...flags });
 
 const whsec = (bytes: Uint8Array): string => `whsec_${Buffer.from(bytes).toString("base64")}`;
 
@@ -315,8 +315,8 @@ describe("loadConfig() spooled forwarding", () => {
 });
 
 describe("loadConfig() --dedup-window", () => {
-  const loadBare = (flags: Readonly<Record<string, readonly string[]>>, env: Env = {}): ConfigResult =>
-    loadConfig(new Map(Object.entries(flags)), { TELNYX_PUBLIC_KEY: PORTAL_KEY, ...env }, noFiles);
+  const loadBare = (flags: Flags, env: Env = {}): ConfigResult =>
+    loadConfig(flagMap(flags), { TELNYX_PUBLIC_KEY: PORTAL_KEY, ...env }, noFiles);
 
   test("the dedup window is 1 hour by default", () => {
     assert.equal(expectConfig(loadBare({})).dedupWindowMs, 3_600_000);

@@ -2,9 +2,8 @@ import assert from "node:assert/strict";
 import { generateKeyPairSync, sign, verify, type KeyObject } from "node:crypto";
 import { describe, test } from "node:test";
 
-import { helpText, parseCli } from "../../src/config/cli.ts";
-import { loadConfig, parseDurationMs, parseSize, type Config, type ConfigResult, type Env } from "../../src/config/load.ts";
-import { OPTIONS } from "../../src/config/options.ts";
+import type { Config, Env } from "../../src/config/load.ts";
+import { OPTION_NAMES, OPTIONS, type OptionName } from "../../src/config/options.ts";
 import { expectConfig, expectErrors, expectOneError, loadFlags } from "../support/config.ts";
 
 interface TestKey {
@@ -64,7 +63,7 @@ describe("loadConfig() defaults", () => {
 
 describe("loadConfig() options from flags and environment variables", () => {
   // [flag, env, value, the Config field, expected, another valid value for the losing source]
-  const options: ReadonlyArray<readonly [string, string, string, keyof Config, unknown, string]> = [
+  const options: ReadonlyArray<readonly [OptionName, string, string, keyof Config, unknown, string]> = [
     ["host", "TELNYX_RELAY_HOST", "127.0.0.1", "host", "127.0.0.1", "::1"],
     ["port", "TELNYX_RELAY_PORT", "0", "port", 0, "9000"],
     ["path", "TELNYX_RELAY_PATH", "/hooks/refer", "path", "/hooks/refer", "/other"],
@@ -79,13 +78,13 @@ describe("loadConfig() options from flags and environment variables", () => {
     ["workers", "TELNYX_RELAY_WORKERS", "4", "workers", 4, "2"],
   ];
   // The forwarding options build Config.forward and are covered in config-forward.test.ts.
-  const FORWARD_FLAGS = ["forward-url", "forward-header", "forward-secret", "forward-timeout", "spool-dir", "spool-max-bytes", "delivery-concurrency", "retry-max-delay"];
+  const FORWARD_FLAGS: readonly OptionName[] = ["forward-url", "forward-header", "forward-secret", "forward-timeout", "spool-dir", "spool-max-bytes", "delivery-concurrency", "retry-max-delay"];
 
   test("the table below covers every option in OPTIONS but the two key options", () => {
-    const covered = new Set(["public-key", "public-key-file", ...FORWARD_FLAGS, ...options.map(([flag]) => flag)]);
-    assert.deepEqual(OPTIONS.map((spec) => spec.flag).filter((flag) => !covered.has(flag)), []);
+    const covered = new Set<OptionName>(["public-key", "public-key-file", ...FORWARD_FLAGS, ...options.map(([flag]) => flag)]);
+    assert.deepEqual(OPTION_NAMES.filter((flag) => !covered.has(flag)), []);
     for (const [flag, env] of options) {
-      assert.equal(OPTIONS.find((spec) => spec.flag === flag)?.env, env, flag);
+      assert.equal(OPTIONS[flag].env, env, flag);
     }
   });
 
@@ -243,19 +242,20 @@ describe("loadConfig() errors", () => {
   });
 
   test("loadConfig() accepts every environment variable in OPTIONS (none is refused as unknown)", () => {
-    for (const spec of OPTIONS) {
-      const result = load({}, { ...WITH_KEY, [spec.env]: "x" }, () => KEY.portalKey);
+    for (const name of OPTION_NAMES) {
+      const { env } = OPTIONS[name];
+      const result = load({}, { ...WITH_KEY, [env]: "x" }, () => KEY.portalKey);
       const errors = result.ok ? [] : result.errors;
-      assert.ok(!errors.some((error) => error.includes("is not a telnyx-relay setting")), `${spec.env}: ${errors.join(" | ")}`);
+      assert.ok(!errors.some((error) => error.includes("is not a telnyx-relay setting")), `${env}: ${errors.join(" | ")}`);
     }
   });
 
-  const bad: ReadonlyArray<readonly [string, string, RegExp]> = [
+  const bad: ReadonlyArray<readonly [OptionName, string, RegExp]> = [
     ["port", "65536", /port/],
     ["workers", "0", /from 1 to 64/],
     ["workers", "65", /from 1 to 64/],
     ["workers", "two", /from 1 to 64/],
-    ["port", "-1", /port/],
+    ["port", "-1", /port number/],
     ["port", "http", /port/],
     ["port", "80.5", /port/],
     ["port", " 80", /port/],
@@ -265,6 +265,8 @@ describe("loadConfig() errors", () => {
     ["path", "/a#b", /#/],
     ["path", "/a b", /spaces/],
     ["path", "/healthz", /health/],
+    ["path", "/readyz", /answered by the relay itself/],
+    ["path", "/metrics", /answered by the relay itself/],
     ["tolerance", "5d", /duration/],
     ["tolerance", "-1s", /duration/],
     ["tolerance", "2d", /duration/],
@@ -283,7 +285,7 @@ describe("loadConfig() errors", () => {
     ["dead-letter-file", "", /empty/],
   ];
   for (const [flag, value, pattern] of bad) {
-    const env = OPTIONS.find((spec) => spec.flag === flag)?.env as string;
+    const { env } = OPTIONS[flag];
     test(`loadConfig() refuses --${flag} ${JSON.stringify(value)}, naming the option`, () => {
       expectOneError(load({ [flag]: [value] }, WITH_KEY), new RegExp(`^--${flag}\\b`), pattern);
     });
@@ -303,160 +305,11 @@ describe("loadConfig() errors", () => {
   });
 });
 
-describe("parseDurationMs", () => {
-  const durations: ReadonlyArray<readonly [string, number]> = [
-    ["300", 300_000],
-    ["300s", 300_000],
-    ["1.5s", 1500],
-    ["1500ms", 1500],
-    ["5m", 300_000],
-    ["0", 0],
-    ["0.5", 500],
-    [" 10s ", 10_000],
-    ["86400s", 86_400_000],
-    ["1440m", 86_400_000],
-    ["5S", 5000],
-    ["1h", 3_600_000],
-    ["24h", 86_400_000],
-    ["250MS", 250],
-  ];
-  for (const [text, ms] of durations) {
-    test(`parseDurationMs() reads ${JSON.stringify(text)} as ${ms} ms`, () => {
-      assert.equal(parseDurationMs(text), ms);
-    });
-  }
-
-  const refused: readonly string[] = ["", "s", "5d", "-1s", "+1s", "1e3", "1,5s", ".5s", "5.s", "5 s", "Infinity", "NaN", "0x10", "86401s", "86400001ms", "1441m", "9".repeat(400)];
-  for (const text of refused) {
-    test(`parseDurationMs() refuses ${JSON.stringify(text.length > 20 ? `${text.slice(0, 8)}…` : text)} with a message`, () => {
-      const result = parseDurationMs(text);
-      assert.equal(typeof result, "string");
-    });
-  }
-});
-
-describe("parseSize", () => {
-  const sizes: ReadonlyArray<readonly [string, number]> = [
-    ["1", 1],
-    ["262144", 262144],
-    ["256KiB", 262144],
-    ["256kib", 262144],
-    ["256k", 262144],
-    ["256KB", 262144],
-    ["1MiB", 1048576],
-    ["1m", 1048576],
-    ["1 MiB", 1048576],
-    ["64MiB", 64 * 1048576],
-    ["100b", 100],
-    [" 2KiB ", 2048],
-  ];
-  for (const [text, bytes] of sizes) {
-    test(`parseSize() reads ${JSON.stringify(text)} as ${bytes} bytes`, () => {
-      assert.equal(parseSize(text), bytes);
-    });
-  }
-
-  const refused: readonly string[] = ["", "0", "0KiB", "65MiB", "67108865", "1GiB", "1.5MiB", "-1", "+1", "1e3", "KiB", "1 K i B", "0x10", "lots"];
-  for (const text of refused) {
-    test(`parseSize() refuses ${JSON.stringify(text)} with a message`, () => {
-      assert.equal(typeof parseSize(text), "string");
-    });
-  }
-});
-
-describe("parseCli", () => {
-  test("parseCli() returns the run command with each flag's raw values", () => {
-    const command = parseCli(["--port", "0", "--public-key", "KEY", "--log-level=debug"]);
-    assert.equal(command.command, "run");
-    if (command.command !== "run") return;
-    assert.deepEqual([...command.flags], [
-      ["public-key", ["KEY"]],
-      ["port", ["0"]],
-      ["log-level", ["debug"]],
-    ]);
-  });
-
-  test("parseCli() with no arguments returns the run command with no flags", () => {
-    assert.deepEqual(parseCli([]), { command: "run", flags: new Map() });
-  });
-
-  test("parseCli() keeps repeated --public-key values in order", () => {
-    const command = parseCli(["--public-key", "B", "--port", "1", "--public-key", "A", "--public-key=C"]);
-    assert.ok(command.command === "run");
-    assert.deepEqual(command.flags.get("public-key"), ["B", "A", "C"]);
-  });
-
-  test("parseCli() carries a PEM key given with = (a value starting with a dash)", () => {
-    const command = parseCli([`--public-key=${KEY.pem}`]);
-    assert.ok(command.command === "run");
-    assert.deepEqual(command.flags.get("public-key"), [KEY.pem]);
-  });
-
-  for (const [argv, command] of [
-    [["--help"], "help"],
-    [["-h"], "help"],
-    [["--port", "1", "--help"], "help"],
-    [["--version"], "version"],
-    [["-V"], "version"],
-  ] as const) {
-    test(`parseCli() returns ${command} for ${argv.join(" ")}`, () => {
-      assert.deepEqual(parseCli(argv), { command });
-    });
-  }
-
-  const usageErrors: ReadonlyArray<readonly [string, readonly string[], string]> = [
-    ["an unknown flag", ["--prot", "1"], "--prot"],
-    ["an unknown short flag", ["-p", "1"], "-p"],
-    ["a flag without its value", ["--port"], "--port"],
-    ["a positional argument", ["serve"], "serve"],
-    ["a positional argument after flags", ["--port", "1", "extra"], "extra"],
-    ["a value for --help", ["--help=yes"], "help"],
-    ["an unknown flag beside --help", ["--help", "--bogus"], "--bogus"],
-  ];
-  for (const [name, argv, mentioned] of usageErrors) {
-    test(`parseCli() returns a one-line usage-error naming ${name}`, () => {
-      const command = parseCli(argv);
-      assert.equal(command.command, "usage-error");
-      if (command.command !== "usage-error") return;
-      assert.ok(command.message.includes(mentioned), command.message);
-      assert.ok(!command.message.includes("\n"));
-    });
-  }
-});
-
-describe("helpText and OPTIONS", () => {
-  const text = helpText("9.8.7");
-
-  test("helpText() mentions every flag and every environment variable in OPTIONS", () => {
-    for (const spec of OPTIONS) {
-      assert.ok(text.includes(`--${spec.flag} ${spec.value}`), spec.flag);
-      assert.ok(text.includes(`env: ${spec.env}`), spec.env);
-      if (spec.default !== undefined) assert.ok(text.includes(`Default: ${spec.default}.`), `${spec.flag} default`);
-    }
-    for (const flag of ["-h, --help", "-V, --version"]) assert.ok(text.includes(flag), flag);
-  });
-
-  test("helpText() starts with the version given and ends with a newline", () => {
-    assert.ok(text.startsWith("telnyx-relay 9.8.7"));
-    assert.ok(text.endsWith("\n"));
-  });
-
-  test("OPTIONS has unique flags and environment variables, all in the relay's namespaces", () => {
-    assert.equal(new Set(OPTIONS.map((spec) => spec.flag)).size, OPTIONS.length);
-    assert.equal(new Set(OPTIONS.map((spec) => spec.env)).size, OPTIONS.length);
-    for (const spec of OPTIONS) {
-      assert.match(spec.flag, /^[a-z]+(?:-[a-z]+)*$/);
-      assert.match(spec.env, /^TELNYX_(?:RELAY_|PUBLIC_KEY)[A-Z_]*$/);
-    }
-  });
-
-  test("every flag in OPTIONS is accepted by parseCli() and every default by loadConfig()", () => {
-    for (const spec of OPTIONS) {
-      const command = parseCli([`--${spec.flag}`, "x"]);
-      assert.equal(command.command, "run", spec.flag);
-    }
+describe("loadConfig() and the option table's defaults", () => {
+  test("every default in the table is accepted by loadConfig()", () => {
     // The spool's options need --spool-dir, which needs --forward-url.
-    const defaults = Object.fromEntries(OPTIONS.filter((spec) => spec.default !== undefined).map((spec) => [spec.flag, [spec.default as string]]));
+    const defaults = Object.fromEntries(OPTION_NAMES.flatMap((name) => (OPTIONS[name].default === undefined ? [] : [[name, [OPTIONS[name].default]]])));
     expectConfig(load({ ...defaults, "forward-url": ["http://127.0.0.1:9/events"], "spool-dir": ["/tmp/spool"] }, WITH_KEY));
   });
+
 });

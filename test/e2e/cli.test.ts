@@ -2,13 +2,14 @@
 // logs on stderr, signals and pipes that behave like the real ones.
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { after, describe, test } from "node:test";
 import { signDelivery } from "../../src/crypto/sign.ts";
-import { OPTIONS } from "../../src/config/options.ts";
+import { OPTION_NAMES, OPTIONS } from "../../src/config/options.ts";
 import { VERSION } from "../../src/lib/version.ts";
 import { encodeForm, SEED_BODY, SEED_FIELDS } from "../../scripts/seed-event.ts";
 import { FORM, postSigned } from "../support/http.ts";
@@ -17,8 +18,16 @@ import { isDeno } from "../support/runtime.ts";
 import { makeKeys, nowSeconds } from "../support/keys.ts";
 
 const keys = makeKeys();
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "telnyx-relay-e2e-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
+/** Resolves once `condition` holds (checked every 10 ms), or fails after 10 s. */
+async function until(condition: () => boolean): Promise<void> {
+  for (let waited = 0; !condition(); waited += 10) {
+    if (waited > 10_000) assert.fail("timed out");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
 const deadLetterArgs = ["--dead-letter-file", join(dir, "dead.jsonl")];
 
 describe("start-up and usage", () => {
@@ -26,10 +35,19 @@ describe("start-up and usage", () => {
     const { code, stdout, stderr } = await runRelay(["--help"]);
     assert.equal(code, 0);
     assert.equal(stderr, "");
-    for (const spec of OPTIONS) {
-      assert.ok(stdout.includes(`--${spec.flag}`), spec.flag);
-      assert.ok(stdout.includes(spec.env), spec.env);
+    for (const name of OPTION_NAMES) {
+      assert.ok(stdout.includes(`--${name}`), name);
+      assert.ok(stdout.includes(OPTIONS[name].env), OPTIONS[name].env);
     }
+    for (const line of stdout.split("\n")) assert.ok(line.length <= 80, line);
+  });
+
+  test("`help` as a command prints the same text as --help and exits 0", async () => {
+    const [help, flag] = await Promise.all([runRelay(["help"]), runRelay(["--help"])]);
+    assert.equal(help.code, 0);
+    assert.equal(help.stderr, "");
+    assert.equal(help.stdout, flag.stdout);
+    assert.match(help.stdout, /\nExamples:\n/);
   });
 
   test("--version prints the package version and the Node version inside", async () => {
@@ -43,6 +61,11 @@ describe("start-up and usage", () => {
     ["a key that is not base64 of 32 bytes", ["--public-key", "bm90IGEga2V5"], {}, /--public-key: Cannot parse public key/],
     ["a bad key in the env var", [], { TELNYX_PUBLIC_KEY: "x".repeat(44) }, /TELNYX_PUBLIC_KEY: Cannot parse public key/],
     ["an unknown flag", ["--prot", "1"], {}, /Unknown option '--prot'/],
+    ["a flag at the end without its value", ["--port", "1", "--public-key"], {}, /Option '--public-key' needs a value/],
+    ["a negative port (the next argument is the value, whatever it starts with)", ["--port", "-1"], { TELNYX_PUBLIC_KEY: keys.portalKey }, /--port: "-1" is not a port number/],
+    ["--path /readyz, the relay's own readiness path", ["--path", "/readyz"], { TELNYX_PUBLIC_KEY: keys.portalKey }, /--path: \/readyz is answered by the relay itself/],
+    ["--path /metrics, the relay's own metrics path", ["--path=/metrics"], { TELNYX_PUBLIC_KEY: keys.portalKey }, /--path: \/metrics is answered by the relay itself/],
+    ["TELNYX_RELAY_PATH=/healthz", [], { TELNYX_PUBLIC_KEY: keys.portalKey, TELNYX_RELAY_PATH: "/healthz" }, /TELNYX_RELAY_PATH: \/healthz is answered by the relay itself/],
     ["a bad port", ["--port", "70000"], { TELNYX_PUBLIC_KEY: keys.portalKey }, /--port: "70000" is not a port number/],
     ["a misspelt env var", [], { TELNYX_PUBLIC_KEY: keys.portalKey, TELNYX_RELAY_PROT: "1" }, /TELNYX_RELAY_PROT is not a telnyx-relay setting/],
     ["an unreadable key file", ["--public-key-file", join(dir, "missing.pem")], {}, /cannot read .*missing\.pem: ENOENT/],
@@ -51,10 +74,10 @@ describe("start-up and usage", () => {
     ["a sink timeout longer than the shutdown timeout", ["--sink-timeout", "20s"], { TELNYX_PUBLIC_KEY: keys.portalKey }, /--sink-timeout .* must be shorter than --shutdown-timeout/],
   ];
   const denoSkips: Record<string, string> = {
-    "a misspelt env var": "deno run --allow-env=NAMES (deno.json) cannot list the environment, so a misspelt variable goes unseen (README, Deno)",
+    "a misspelt env var": "deno run --allow-env=NAMES (deno.json) cannot list the environment: the relay starts and warns instead (tested below)",
   };
   for (const [name, argv, env, message] of usageErrors) {
-    test(`${name}: exit 2 with a one-line message, before listening`, { skip: isDeno && denoSkips[name] }, async () => {
+    test(`${name}: exit 2 with a one-line message, before listening`, { skip: isDeno && denoSkips[name], timeout: 60_000 }, async () => {
       const { code, stdout, stderr } = await runRelay(argv, env);
       assert.equal(code, 2);
       assert.equal(stdout, "");
@@ -63,6 +86,35 @@ describe("start-up and usage", () => {
       assert.ok(!stderr.includes("listening"));
     });
   }
+
+  test("a PEM key given as the next argument (--public-key \"$(cat key.pem)\") is taken as the key", async () => {
+    const pem = keys.publicKey.export({ format: "pem", type: "spki" }) as string;
+    const relay = await startChildRelay({ args: ["--public-key", pem, ...deadLetterArgs] });
+    try {
+      assert.equal((await postSigned(relay.url, keys.privateKey, SEED_BODY)).status, 200);
+      assert.equal((await postSigned(relay.url, makeKeys().privateKey, SEED_BODY)).status, 401);
+    } finally {
+      relay.child.kill("SIGTERM");
+      await relay.exited;
+    }
+  });
+
+  test("a misspelt variable under deno run --allow-env=NAMES: the relay starts and says, in one warning after `listening`, that the check could not run", async () => {
+    const deno = join(ROOT, "node_modules/.bin/deno");
+    const names = OPTION_NAMES.map((name) => OPTIONS[name].env).join(",");
+    const args = ["run", `--allow-net`, `--allow-env=${names}`, `--allow-read=${dir}`, `--allow-write=${dir}`, join(ROOT, "src/main.ts")];
+    const relay = await startChildRelay({ command: { command: deno, args }, env: { TELNYX_PUBLIC_KEY: keys.portalKey, TELNYX_RELAY_PROT: "1" }, args: deadLetterArgs });
+    // Every log line up to `stopped`, the last one.
+    relay.child.kill("SIGTERM");
+    assert.deepEqual(await relay.exited, { code: 0, signal: null });
+    await until(() => relay.logs.some((entry) => entry.message === "stopped"));
+    assert.equal(relay.logs[0]?.message, "listening");
+    const warnings = relay.logs.filter((entry) => entry.level === "warn");
+    assert.equal(warnings.length, 1, JSON.stringify(relay.logs));
+    assert.equal(warnings[0]?.message, "misspelt variables cannot be noticed");
+    assert.match(String(warnings[0]?.reason), /cannot be listed.*--allow-env/);
+    assert.equal(relay.logs[1], warnings[0], "right after `listening`");
+  });
 
   test("the port in use: exit 2 with a one-line message naming the error, before listening", async () => {
     const first = await startChildRelay({ env: { TELNYX_PUBLIC_KEY: keys.portalKey }, args: deadLetterArgs });

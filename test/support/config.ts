@@ -1,14 +1,23 @@
 import assert from "node:assert/strict";
 import { loadConfig, type Config, type ConfigResult, type Env } from "../../src/config/load.ts";
+import type { OptionName } from "../../src/config/options.ts";
+
+/** Raw option values by option name, as a plain object (a misspelt name does not type-check). */
+export type Flags = Readonly<Partial<Record<OptionName, readonly string[]>>>;
 
 /** A readFile for loadConfig that fails the test if any file is read. */
 export const noFiles = (path: string): string => {
   throw new Error(`unexpected read of ${path}`);
 };
 
+/** `flags` as the map parseCli() gives. */
+export function flagMap(flags: Flags): ReadonlyMap<OptionName, readonly string[]> {
+  return new Map(Object.entries(flags) as Array<[OptionName, readonly string[]]>);
+}
+
 /** loadConfig with flags given as a plain object. */
-export function loadFlags(flags: Readonly<Record<string, readonly string[]>>, env: Env = {}, readFile: (path: string) => string = noFiles): ConfigResult {
-  return loadConfig(new Map(Object.entries(flags)), env, readFile);
+export function loadFlags(flags: Flags, env: Env = {}, readFile: (path: string) => string = noFiles): ConfigResult {
+  return loadConfig(flagMap(flags), env, readFile);
 }
 
 /** The config, or a failed assertion listing the errors. */

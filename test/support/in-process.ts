@@ -2,6 +2,7 @@ import { PassThrough, type Writable } from "node:stream";
 import { startApp, type RunningApp } from "../../src/app.ts";
 import type { ServerTuning } from "../../src/server/listen.ts";
 import type { Config } from "../../src/config/load.ts";
+import { optionDefault } from "../../src/config/options.ts";
 import { createLogger } from "../../src/lib/log.ts";
 import type { TestKeys } from "./keys.ts";
 
@@ -35,20 +36,22 @@ export async function startTestRelay(keys: TestKeys, overrides: Partial<Config> 
     });
     out = pass;
   }
+  // The relay's defaults (from the option table), but for what a test needs otherwise: an ephemeral
+  // loopback port, a dead-letter file that cannot be written, shorter waits, every log line.
   const config: Config = {
     keys: [keys.publicKey],
     host: "127.0.0.1",
     port: 0,
-    path: "/webhooks/telnyx",
-    toleranceSeconds: 300,
-    bodyLimit: 256 * 1024,
+    path: optionDefault("path"),
+    toleranceSeconds: optionDefault("tolerance"),
+    bodyLimit: optionDefault("body-limit"),
     deadLetterFile: "/nonexistent-dir/dead-letter.jsonl",
     sinkTimeoutMs: 2000,
-    requestTimeoutMs: 30_000,
+    requestTimeoutMs: optionDefault("request-timeout"),
     shutdownTimeoutMs: 5000,
     logLevel: "debug",
-    dedupWindowMs: 3_600_000,
-    workers: 1,
+    dedupWindowMs: optionDefault("dedup-window"),
+    workers: optionDefault("workers"),
     forward: undefined,
     ...overrides,
   };
