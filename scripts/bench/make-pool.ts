@@ -50,8 +50,8 @@ const REDELIVERY_STAMPS = 240;
  * entries are new events 0 … prime-1 (sent before the load, so that every redelivery is of an event
  * already accepted), and after them, for 100: redeliveries of those events in turn, round after
  * round; for 50: new and redelivered alternately, entry prime+2k the new event prime+k, entry
- * prime+2k+1 a redelivery of event k (sent 2·prime+1 entries after its first delivery, which is
- * far more than the requests in flight).
+ * prime+2k+1 a redelivery of event k (more than prime entries after its first delivery, far more
+ * than the requests in flight).
  *
  * @param n The entry's index.
  * @param percent The share of redeliveries after the prime entries.
