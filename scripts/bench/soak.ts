@@ -85,6 +85,25 @@ export async function soakMode(bench: BenchContext, setup: Setup): Promise<boole
   if (events.bad > 0) failures.push(`${events.bad} stdout lines are not REFER CloudEvents`);
   if (done.exitCode !== 0) failures.push(`the relay exited with status ${done.exitCode} after SIGTERM`);
 
+  return soakReport(bench, setup, { samples, elapsedS, loadS, totals, segmentRates, segmentCpu, events, failures });
+}
+
+/** What the soak saw, for {@link soakReport}. */
+interface SoakSeen {
+  readonly samples: ReadonlyArray<{ seconds: number; rssMb: number; hwmMb: number }>;
+  readonly elapsedS: number;
+  readonly loadS: number;
+  readonly totals: Totals;
+  readonly segmentRates: readonly number[];
+  readonly segmentCpu: ReadonlyArray<readonly [number, number]>;
+  readonly events: EventsOut;
+  readonly failures: readonly string[];
+}
+
+/** Whether RSS stayed flat, written out (and as JSON with --json); true if no check failed. */
+function soakReport(bench: BenchContext, setup: Setup, seen: SoakSeen): boolean {
+  const { soakDuration, sampleInterval, connections } = bench.options;
+  const { samples, elapsedS, loadS, totals, segmentRates, segmentCpu, events, failures } = seen;
   // Flat: once settled (30 s in, or 10% of the run: start-up, JIT and heap sizing done), the median
   // RSS of the last 20% of the run is within max(10 MB, 10%) of the median of the 20% after settling
   // (medians, because V8's heap breathes in steps of ~10-20 MB either way). The highest value and the
