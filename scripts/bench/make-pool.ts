@@ -1,12 +1,15 @@
-// Signs a pool of distinct REFER status callbacks for the wrk script (scripts/bench/requests.lua):
-// one line per request, "<telnyx-timestamp>\t<telnyx-signature-ed25519>\t<form body>".
+// Signs a pool of REFER status callbacks for the wrk script (scripts/bench/requests.lua): one line
+// per request, "<telnyx-timestamp>\t<telnyx-signature-ed25519>\t<attempt>\t<form body>", where
+// attempt is 0 for an event's first delivery and n ≥ 1 for its n-th redelivery.
 //
-//   node scripts/bench/make-pool.ts KEY.pem TAG FROM TO TIMESTAMP OUT
+//   node scripts/bench/make-pool.ts KEY.pem TAG FROM TO TIMESTAMP OUT [PERCENT PRIME]
 //
-// Each body is the seed event (SEED_BODY) with "-<TAG><n>" appended to its CallSid, n in [FROM, TO):
-// a distinct event, so a distinct event id for the relay, of nearly the seed's size. All are signed
-// with one timestamp (Unix seconds), the way Telnyx signs (src/pipeline/sign.ts). Run as a child
-// process so that several can sign in parallel, on the load generator's cores.
+// Entries FROM to TO-1 of the pool's sequence (poolEntry): each is an event e, the seed event
+// (SEED_BODY) with "-<TAG><e>" appended to its CallSid (a distinct event id for the relay, of nearly
+// the seed's size), signed the way Telnyx signs (src/crypto/sign.ts) with TIMESTAMP (Unix seconds)
+// for a first delivery and a later one for a redelivery. PERCENT (0, 50, 100; default 0) is the share
+// of redeliveries after the PRIME first entries. Run as a child process so that several can sign in
+// parallel.
 import { createPrivateKey } from "node:crypto";
 import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
 import process from "node:process";
@@ -29,12 +32,67 @@ export function distinctBody(suffix: string): string {
   return `${SEED_BODY.slice(0, at)}-${suffix}${SEED_BODY.slice(at)}`;
 }
 
+/** What entry n of a pool sends. */
+export interface PoolEntry {
+  /** The event (its CallSid suffix). */
+  readonly event: number;
+  /** 0: its first delivery; n ≥ 1: its n-th redelivery. */
+  readonly attempt: number;
+}
+
+// Redeliveries are signed with TIMESTAMP + 1 … + REDELIVERY_STAMPS, cycling: each is new signed
+// bytes (as Telnyx signs each attempt anew), and within the relay's 300 s tolerance in either
+// direction for the pool's whole life (bench.ts uses a pool at most 270 s after TIMESTAMP).
+const REDELIVERY_STAMPS = 240;
+
+/**
+ * The pool's sequence. With `percent` 0 every entry is a new event. Otherwise the first `prime`
+ * entries are new events 0 … prime-1 (sent before the load, so that every redelivery is of an event
+ * already accepted), and after them, for 100: redeliveries of those events in turn, round after
+ * round; for 50: new and redelivered alternately, entry prime+2k the new event prime+k, entry
+ * prime+2k+1 a redelivery of event k (more than prime entries after its first delivery, far more
+ * than the requests in flight).
+ *
+ * @param n The entry's index.
+ * @param percent The share of redeliveries after the prime entries.
+ * @param prime How many entries come first as new events (ignored for 0).
+ * @returns The event and attempt of entry n.
+ * @example
+ * ```ts
+ * poolEntry(1003, 100, 1000); // { event: 3, attempt: 1 }
+ * poolEntry(1003, 50, 1000); // { event: 1, attempt: 1 }
+ * ```
+ */
+export function poolEntry(n: number, percent: 0 | 50 | 100, prime: number): PoolEntry {
+  if (percent === 0 || n < prime) return { event: n, attempt: 0 };
+  const m = n - prime;
+  if (percent === 100) return { event: m % prime, attempt: 1 + Math.floor(m / prime) };
+  return m % 2 === 0 ? { event: prime + m / 2, attempt: 0 } : { event: (m - 1) / 2, attempt: 1 };
+}
+
+/**
+ * The telnyx-timestamp of an attempt.
+ *
+ * @param signedAt The pool's timestamp (Unix seconds): the first deliveries'.
+ * @param attempt 0 for a first delivery.
+ * @returns Unix seconds.
+ * @example
+ * ```ts
+ * attemptTimestamp(1_700_000_000, 2); // 1_700_000_002
+ * ```
+ */
+export function attemptTimestamp(signedAt: number, attempt: number): number {
+  return attempt === 0 ? signedAt : signedAt + 1 + ((attempt - 1) % REDELIVERY_STAMPS);
+}
+
 if (import.meta.main) {
-  const [keyFile, tag, fromText, toText, timestampText, out] = process.argv.slice(2);
-  if (out === undefined) {
-    process.stderr.write("usage: make-pool.ts KEY.pem TAG FROM TO TIMESTAMP OUT\n");
+  const [keyFile, tag, fromText, toText, timestampText, out, percentText = "0", primeText = "0"] = process.argv.slice(2);
+  const percent = Number(percentText);
+  if (out === undefined || (percent !== 0 && percent !== 50 && percent !== 100)) {
+    process.stderr.write("usage: make-pool.ts KEY.pem TAG FROM TO TIMESTAMP OUT [0|50|100 PRIME]\n");
     process.exit(2);
   }
+  const prime = Number(primeText);
   const privateKey = createPrivateKey(readFileSync(keyFile as string));
   const from = Number(fromText);
   const to = Number(toText);
@@ -42,9 +100,10 @@ if (import.meta.main) {
   const fd = openSync(out, "w", 0o600);
   let chunk = "";
   for (let n = from; n < to; n++) {
-    const body = distinctBody(`${tag}${n}`);
-    const headers = signDelivery(privateKey, body, timestamp);
-    chunk += `${headers["telnyx-timestamp"]}\t${headers["telnyx-signature-ed25519"]}\t${body}\n`;
+    const { event, attempt } = poolEntry(n, percent, prime);
+    const body = distinctBody(`${tag}${event}`);
+    const headers = signDelivery(privateKey, body, attemptTimestamp(timestamp, attempt));
+    chunk += `${headers["telnyx-timestamp"]}\t${headers["telnyx-signature-ed25519"]}\t${attempt}\t${body}\n`;
     if (chunk.length > 1 << 20) {
       writeSync(fd, chunk);
       chunk = "";

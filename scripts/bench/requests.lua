@@ -1,23 +1,26 @@
--- wrk script of `npm run bench` (scripts/bench.ts): POSTs pre-signed REFER status callbacks, each
--- a distinct event, and reports what came back as one JSON line.
+-- wrk script of `npm run bench` (scripts/bench.ts): POSTs pre-signed REFER status callbacks and
+-- reports what came back as one JSON line.
 --
--- wrk's Lua cannot sign (no Ed25519), so scripts/bench/make-pool.ts signs a pool of distinct events
--- beforehand, all with one fresh telnyx-timestamp (valid for the relay's 300 s tolerance):
--- one line per request, "<timestamp>\t<base64 signature>\t<form body>". Distinct, because the relay
--- answers a repeated event 200 "duplicate" without writing it again: cycling through a few signed
--- bodies would measure its dedup shortcut, not its request path.
+-- wrk's Lua cannot sign (no Ed25519), so scripts/bench/make-pool.ts signs a pool beforehand, with
+-- fresh telnyx-timestamps (valid for the relay's 300 s tolerance): one line per request,
+-- "<timestamp>\t<base64 signature>\t<attempt>\t<form body>". Attempt 0 is an event's first delivery
+-- (in most rows every request is one: the relay answers a repeated event 200 "duplicate" without
+-- writing it again, so repeating would measure that shortcut); attempt n > 0 a redelivery of an
+-- event already sent (the redelivery rows), counted here as "redelivered".
 --
 -- Arguments (after `--`): <pool file>[,<pool file>...] <first index> <path>
 -- Thread t of T sends entries first+t+1, first+t+1+T, ... (no two threads send the same event).
 -- `done` prints: BENCH-RESULT {json}; "next" is the first index a following run may use.
 
 pool = {}
+again = {}
 count = 0
 first = 0
 tid = 0
 threads_total = 1
 idx = nil
 sent = 0
+redelivered = 0
 wraps = 0
 non200 = 0
 duplicates = 0
@@ -39,9 +42,10 @@ function init(args)
   local path = args[3] or "/"
   for file in string.gmatch(files, "[^,]+") do
     for line in io.lines(file) do
-      local ts, sig, body = string.match(line, "^([^\t]*)\t([^\t]*)\t(.*)$")
+      local ts, sig, attempt, body = string.match(line, "^([^\t]*)\t([^\t]*)\t([0-9]+)\t(.*)$")
       if body ~= nil then
         count = count + 1
+        again[count] = attempt ~= "0"
         pool[count] = wrk.format("POST", path, {
           ["Host"] = wrk.host,
           ["Content-Type"] = "application/x-www-form-urlencoded",
@@ -65,6 +69,7 @@ function request()
   sent = sent + 1
   local i = idx % count
   if idx >= count then wraps = wraps + 1 end
+  if again[i + 1] then redelivered = redelivered + 1 end
   return pool[i + 1]
 end
 
@@ -93,12 +98,14 @@ end
 function done(summary, latency, requests)
   -- done() runs in its own Lua state: every count lives in the threads' states.
   local total_sent, total_wraps, total_non200, total_dups, max_sent, pool_size, first_index = 0, 0, 0, 0, 0, 0, 0
+  local total_redelivered = 0
   local all_statuses = ""
   for _, thread in ipairs(threads) do
     local s = thread:get("sent")
     total_sent = total_sent + s
     if s > max_sent then max_sent = s end
     total_wraps = total_wraps + thread:get("wraps")
+    total_redelivered = total_redelivered + thread:get("redelivered")
     pool_size = thread:get("count")
     first_index = thread:get("first")
     total_non200 = total_non200 + thread:get("non200")
@@ -107,10 +114,10 @@ function done(summary, latency, requests)
   end
   local e = summary.errors
   io.write(string.format(
-    'BENCH-RESULT {"requests":%d,"durationUs":%d,"sent":%d,"next":%d,"poolSize":%d,"wraps":%d,' ..
+    'BENCH-RESULT {"requests":%d,"durationUs":%d,"sent":%d,"redelivered":%d,"next":%d,"poolSize":%d,"wraps":%d,' ..
     '"non200":%d,"duplicates":%d,"statuses":"%s","errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},' ..
     '"latencyUs":{"p50":%d,"p90":%d,"p99":%d,"max":%d,"mean":%.1f}}\n',
-    summary.requests, summary.duration, total_sent, first_index + max_sent * #threads, pool_size, total_wraps,
+    summary.requests, summary.duration, total_sent, total_redelivered, first_index + max_sent * #threads, pool_size, total_wraps,
     total_non200, total_dups, all_statuses, e.connect, e.read, e.write, e.status, e.timeout,
     latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max, latency.mean))
 end

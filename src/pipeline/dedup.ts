@@ -16,6 +16,8 @@ export interface Dedup {
    * one id share the first call's outcome: if it is accepted, the others are duplicates; if not,
    * they get the same refusal at the same time (each would otherwise wait out its own attempt in
    * turn, far past any deadline). The id is remembered only once `accept` resolves `{ ok: true }`.
+   * A call for an id already remembered resolves `"duplicate"` at the end of the event loop's turn
+   * (in its check phase), with every other such call of that turn.
    *
    * @returns `accept`'s result, or `"duplicate"`.
    */
@@ -57,9 +59,23 @@ export function createDedup(options: DedupOptions): Dedup {
     return at !== undefined && at > now() - windowMs;
   };
 
+  // Duplicates found in one turn of the event loop are answered together at its end, after the turn
+  // has read every connection that had a request, as new events are (their answers wait for the
+  // stdout batch or the spool's commit). Answered at once, each reply was its own socket write in
+  // the middle of those reads, and a redelivery cost more than a new event: 41 against 17 µs a
+  // request in the answer's write, 20% fewer requests a second (issue 10). One promise per turn.
+  let endOfTurn: Promise<"duplicate"> | undefined;
+  const duplicateAtEndOfTurn = (): Promise<"duplicate"> =>
+    (endOfTurn ??= new Promise((resolve) => {
+      setImmediate(() => {
+        endOfTurn = undefined;
+        resolve("duplicate");
+      });
+    }));
+
   async function once<T extends { readonly ok: boolean }>(id: string, accept: () => Promise<T>): Promise<T | "duplicate"> {
     if (windowMs <= 0) return accept();
-    if (isSeen(id)) return "duplicate";
+    if (isSeen(id)) return duplicateAtEndOfTurn();
     const running = inFlight.get(id) as Promise<T> | undefined;
     if (running !== undefined) {
       const shared = await running;

@@ -121,6 +121,26 @@ describe("createDedup().once()", () => {
   });
 });
 
+describe("createDedup().once() answers duplicates at the end of the event loop's turn", () => {
+  // Issue 10: answered in a microtask, each duplicate's reply was written in the middle of the turn's
+  // reads, and a redelivery cost more than a new event. Now they resolve together in the check phase.
+  test("duplicates do not resolve within the turn's microtasks, and resolve together before an immediate queued after them", async () => {
+    const dedup = make();
+    const { accept, calls } = counting();
+    await dedup.once("a", accept);
+    await dedup.once("b", accept);
+    const order: string[] = [];
+    const first = dedup.once("a", accept).then((result) => void order.push(`a: ${String(result)}`));
+    const second = dedup.once("b", accept).then((result) => void order.push(`b: ${String(result)}`));
+    const later = new Promise<void>((resolve) => setImmediate(() => resolve(void order.push("an immediate queued after"))));
+    for (let i = 0; i < 100; i++) await Promise.resolve();
+    assert.deepEqual(order, [], "a duplicate must not be answered before the turn ends");
+    await Promise.all([first, second, later]);
+    assert.deepEqual(order, ["a: duplicate", "b: duplicate", "an immediate queued after"]);
+    assert.equal(calls(), 2, "a duplicate does not run accept");
+  });
+});
+
 describe("createDedup().once() with concurrent calls for one id", () => {
   test("while the first call is in flight and then succeeds, the others are duplicates and accept ran once", async () => {
     const dedup = make();
