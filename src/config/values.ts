@@ -1,7 +1,7 @@
 // Parsers of option values: text in, a Parsed value out. Pure; each message says what is wrong in
 // words that follow the option's name (`--port: "70000" is not a port number (0-65535)`).
 import { LOG_LEVELS, type LogLevel } from "../lib/log.ts";
-import { RESERVED_PATHS } from "../server/routes.ts";
+import { RESERVED_PATHS } from "../lib/routes.ts";
 import { fail, ok, type Parsed } from "./parsed.ts";
 
 const DURATION = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)?$/i;

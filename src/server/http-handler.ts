@@ -6,7 +6,7 @@ import { reject, statusOf, type Rejection } from "../pipeline/rejection.ts";
 import type { Relay } from "../pipeline/relay.ts";
 import { clip } from "./clip.ts";
 import { createByteBudget, readBody } from "./read-body.ts";
-import { HEALTH_PATH, METRICS_PATH, READY_PATH } from "./routes.ts";
+import { HEALTH_PATH, METRICS_PATH, READY_PATH } from "../lib/routes.ts";
 import { readRequestHeaders } from "./request-headers.ts";
 import { pathOf } from "./request-target.ts";
 

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { parseDurationMs, parsePath, parsePort, parseSize, countFrom1To, parsePositiveDurationMs, parseDurationSeconds } from "../../src/config/values.ts";
-import { RESERVED_PATHS } from "../../src/server/routes.ts";
+import { RESERVED_PATHS } from "../../src/lib/routes.ts";
 
 describe("parseDurationMs", () => {
   const durations: ReadonlyArray<readonly [string, number]> = [
