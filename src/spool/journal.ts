@@ -90,6 +90,8 @@ export interface Journal {
 }
 
 const DEFAULT_SEGMENT_BYTES = 4 * 1024 * 1024;
+/** A mostly acknowledged active segment is rotated away at 1/16 of segmentBytes (see rotationDue). */
+const EARLY_ROTATION_SHARE = 16;
 const EMPTY = Buffer.alloc(0);
 /**
  * After a failed attempt to start a new segment, or to delete or compact one, the next attempt
@@ -274,8 +276,20 @@ export async function openJournal(options: JournalOptions): Promise<Journal> {
     }
   };
 
-  /** Whether the next commit starts a new segment first: the active one is full or a move is asked for, and no recent attempt failed. */
-  const rotationDue = (): boolean => (active.bytes >= segmentBytes || (rotationWanted && active.bytes > 0)) && retryDue(rotationFailedAt, now());
+  /**
+   * Whether the next commit starts a new segment first (unless a recent attempt failed): the active
+   * one is full, or a move is asked for, or it is mostly acknowledged and past a sixteenth of
+   * segmentBytes while compaction has caught up. Without the last, acknowledged events stayed on
+   * disk until the active segment was full (4 MiB by default), whatever the backlog; and without
+   * "caught up" a fast stream would make segments faster than compaction deletes them.
+   */
+  const rotationDue = (): boolean => {
+    if (!retryDue(rotationFailedAt, now())) return false;
+    if (active.bytes >= segmentBytes || (rotationWanted && active.bytes > 0)) return true;
+    return active.bytes >= segmentBytes / EARLY_ROTATION_SHARE && active.liveBytes * 4 < active.bytes && !compactionBehind();
+  };
+  /** Whether a segment other than the active one waits to be deleted or compacted. */
+  const compactionBehind = (): boolean => segments.some((segment) => segment !== active && segment.kind === "log" && segment.live.size === 0);
 
   const rotate = async (): Promise<void> => {
     const next = createSegment(dir, highestSeq + 1, "log");
