@@ -1,6 +1,7 @@
 import type { EncodedEvent } from "../pipeline/cloud-event.ts";
 import { reject, type Rejection } from "../pipeline/rejection.ts";
 import type { Deliverer } from "../transports/deliverer.ts";
+import { DISK_RETRY_MS } from "../spool/disk-retry.ts";
 import type { Journal } from "../spool/journal.ts";
 import type { Logger } from "../lib/log.ts";
 import { within } from "../lib/within.ts";
@@ -19,8 +20,6 @@ export interface SpoolSinkOptions {
 }
 
 const DELIVERED: Delivered = { ok: true };
-// After a failed write, /readyz says not ready for this long; then traffic may test the disk again.
-const DISK_RETRY_MS = 10_000;
 
 /**
  * The spooled forwarding sink: an event is delivered once it is in the journal and on disk
@@ -72,6 +71,7 @@ export function createSpoolSink(options: SpoolSinkOptions): Sink {
     recovered: journal.recovered.length,
     deliver,
     ready: () => {
+      // After a failed write, not ready until the journal would try the disk again (see DISK_RETRY_MS).
       if (diskFailedAt !== undefined && now() - diskFailedAt <= DISK_RETRY_MS) return false;
       const counted = journal.countedBytes();
       if (fullAt !== undefined && counted >= fullAt) return false;
