@@ -61,8 +61,8 @@ export async function lockSpool(dir: string): Promise<() => Promise<void>> {
   const real = resolve(dir);
   const alias = Buffer.byteLength(join(real, "telnyx-relay.lock.binding-4194304-1000000000")) > MAX_SOCKET_PATH_BYTES ? await shortAlias(real) : undefined;
   const place: Place = { dir: real, address: alias ?? real };
+  let mine: Taken | undefined;
   try {
-    let mine: Taken | undefined;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const top = highest(await readdir(real));
       if (mine !== undefined && top === mine.generation) {
@@ -72,17 +72,17 @@ export async function lockSpool(dir: string): Promise<() => Promise<void>> {
       let target = 0;
       if (top !== undefined) {
         const holder = await probe(join(place.address, `telnyx-relay.lock.${top}`));
-        if (holder.live) {
-          await mine?.close();
-          throw new Error(`spool directory ${dir} is in use by another telnyx-relay${holder.pid === undefined ? "" : ` (pid ${holder.pid})`}`);
-        }
+        if (holder.live) throw new Error(`spool directory ${dir} is in use by another telnyx-relay${holder.pid === undefined ? "" : ` (pid ${holder.pid})`}`);
         target = top + 1;
       }
       await mine?.close();
+      mine = undefined;
       mine = await takeGeneration(place, target);
     }
-    await mine?.close();
     throw new Error(`spool directory ${dir}: could not take its lock (other relays kept racing for it)`);
+  } catch (error) {
+    await mine?.close();
+    throw error;
   } finally {
     if (alias !== undefined) await rm(join(alias, ".."), { recursive: true, force: true });
   }
