@@ -76,6 +76,21 @@ describe("spool lock", () => {
     assert.deepEqual(await once(second.child, "exit"), [2, null]);
   });
 
+  test("a stopped holder (SIGSTOP: it cannot answer) still holds the lock; the message then names no pid", async (t) => {
+    const dir = await tempDir(t);
+    const holder = await startHolder(dir);
+    t.after(() => kill(holder));
+    holder.child.kill("SIGSTOP");
+    try {
+      await assert.rejects(lockSpool(dir), (error: Error) => {
+        assert.equal(error.message, `spool directory ${dir} is in use by another telnyx-relay`);
+        return true;
+      });
+    } finally {
+      holder.child.kill("SIGCONT");
+    }
+  });
+
   test("the lock of a holder killed with SIGKILL is taken at once, though its socket file is left behind", async (t) => {
     const dir = await tempDir(t);
     const holder = await startHolder(dir);
