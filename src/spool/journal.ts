@@ -45,7 +45,7 @@ export interface JournalOptions {
    * directory holds at most about 1.25 × maxBytes.
    */
   readonly maxBytes: number;
-  /** Start a new segment once the active one reaches this size (default 4 MiB). */
+  /** Start a new segment once the active one reaches this size (default 4 MiB; a sixteenth of it when mostly acknowledged). */
   readonly segmentBytes?: number;
   /** How long accepted ids are remembered across restarts (0: not at all). */
   readonly dedupWindowMs: number;
@@ -103,7 +103,6 @@ export interface Journal {
   close(): Promise<void>;
 }
 
-
 const DEFAULT_SEGMENT_BYTES = 4 * 1024 * 1024;
 
 /** The options checked, with their defaults and hooks resolved. */
@@ -128,7 +127,6 @@ function settingsOf(options: JournalOptions): Settings {
   };
 }
 
-
 /**
  * Opens (or creates) the journal in `options.dir`, recovering what a previous run left.
  *
@@ -138,8 +136,10 @@ function settingsOf(options: JournalOptions): Settings {
  * one fdatasync. A segment that is no longer active is deleted once all its events are
  * acknowledged (or first compacted to id records while some ids are inside the dedup window), and
  * one whose few remaining pending events take under a quarter of it has them copied forward, so a
- * single stuck event cannot pin a whole segment. Id-only segments are kept within a quarter of
- * maxBytes, the oldest deleted first (see {@link JournalOptions.maxBytes}).
+ * single stuck event cannot pin a whole segment. A mostly acknowledged active segment is rotated
+ * away early (at a sixteenth of segmentBytes, while compaction keeps up), so disk use follows the
+ * backlog rather than growing until the segment is full. Id-only segments are kept within a
+ * quarter of maxBytes, the oldest deleted first (see {@link JournalOptions.maxBytes}).
  *
  * A failed commit (a full disk, an I/O error) is cut back off the segment, its appends reject, and
  * the journal moves on to a new segment, so the one the failure happened in can be deleted or
