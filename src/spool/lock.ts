@@ -127,7 +127,10 @@ async function takeGeneration(place: Place, generation: number): Promise<Taken |
   try {
     server = await listen(join(place.address, binding));
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
+    if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") {
+      // EACCES: not writable; EOPNOTSUPP and the like: a file system without Unix sockets (some network or VM shares).
+      throw new Error(`spool directory ${place.dir}: cannot create its lock, a Unix socket: ${(error as Error).message}`);
+    }
     // Left by a crashed process that had this pid: the name is this process's now.
     await unlink(join(place.dir, binding));
     server = await listen(join(place.address, binding));
