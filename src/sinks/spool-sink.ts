@@ -1,5 +1,6 @@
 import type { EncodedEvent } from "../pipeline/cloud-event.ts";
 import { reject, type Rejection } from "../pipeline/rejection.ts";
+import { DISK_RETRY_MS } from "../spool/disk-retry.ts";
 import type { Journal } from "../spool/journal.ts";
 import type { Transport } from "../transports/transport.ts";
 import type { Logger } from "../lib/log.ts";
@@ -21,8 +22,6 @@ export interface SpoolSinkOptions {
   readonly now: () => number;
 }
 
-// After a failed write, /readyz says not ready for this long; then traffic may test the disk again.
-const DISK_RETRY_MS = 10_000;
 
 /**
  * The spooled forwarding sink: an event is delivered once it is in the journal and on disk
@@ -76,6 +75,7 @@ export function createSpoolSink(options: SpoolSinkOptions): Sink {
     recovered: journal.recovered.length,
     deliver,
     ready: () => {
+      // After a failed write, not ready until the journal would try the disk again (see DISK_RETRY_MS).
       if (diskFailedAt !== undefined && now() - diskFailedAt <= DISK_RETRY_MS) return false;
       const counted = journal.countedBytes();
       if (fullAt !== undefined && counted >= fullAt) return false;

@@ -1,6 +1,15 @@
 import { join } from "node:path";
 import { segmentName } from "./files.ts";
-import type { SpooledEvent } from "./journal.ts";
+
+/** One accepted event, as the journal keeps it. */
+export interface SpooledEvent {
+  /** The event id (the deduplication key). */
+  readonly id: string;
+  /** The event as JSON text, handed on as it is. */
+  readonly json: string;
+  /** When it was accepted, ms since the epoch. */
+  readonly acceptedAt: number;
+}
 
 /**
  * What the journal knows about one segment file.

@@ -3,9 +3,7 @@ import { join } from "node:path";
 import { classifyFiles, syncDirectory } from "./files.ts";
 import { createSegment, noteId, setHome, type PendingEntry, type Segment } from "./model.ts";
 import { encodeRecord, parseSegment, type ParsedRecord } from "./record.ts";
-
-/** Reports something recovery repaired or set aside. */
-export type Warn = (message: string, fields: Record<string, unknown>) => void;
+import { ackRecord, eventRecord, inWindow, type Item, type Settings, type Warn } from "./state.ts";
 
 /** The journal's state as found on disk. */
 export interface Recovered {
@@ -62,32 +60,8 @@ export async function recoverSegments(dir: string, warn: Warn): Promise<Recovere
   const orphanAcks: PendingEntry[] = [];
   const damaged: string[] = [];
 
-  const apply = (records: readonly ParsedRecord[], segment: Segment): void => {
-    for (const { record, size } of records) {
-      if (record.t === "e") {
-        let entry = pending.get(record.id);
-        if (!entry) {
-          const ackBytes = encodeRecord({ t: "a", id: record.id }).length;
-          entry = { event: { id: record.id, json: record.json, acceptedAt: record.at }, recordBytes: size, ackBytes, home: undefined, copies: [], durable: Promise.resolve("ok") };
-          pending.set(record.id, entry);
-        }
-        // A second copy of a pending event is a relocation (or a redelivery appended twice): the
-        // newest copy is the one that must survive compaction.
-        entry.copies.push(segment);
-        setHome(entry, segment);
-        noteId(segment, record.id, record.at);
-      } else if (record.t === "a") {
-        const entry = pending.get(record.id);
-        if (!entry) continue;
-        for (const copy of entry.copies) segment.ackTargets.add(copy);
-        setHome(entry, undefined);
-        pending.delete(record.id);
-        if (segment === orphan && entry.copies.some((copy) => copy !== orphan)) orphanAcks.push(entry);
-      } else {
-        noteId(segment, record.id, record.at);
-      }
-    }
-  };
+  const apply = (records: readonly ParsedRecord[], segment: Segment): void => applyRecords({ pending, orphan, orphanAcks }, records, segment);
+
 
   for (const [index, { seq, name }] of files.segments.entries()) {
     const path = join(dir, name);
@@ -98,13 +72,7 @@ export async function recoverSegments(dir: string, warn: Warn): Promise<Recovere
     if (!parsed.damage) {
       segment.bytes = data.length;
     } else if (last && parsed.salvaged.length === 0) {
-      const handle = await open(path, "r+");
-      try {
-        await handle.truncate(parsed.validBytes);
-        await handle.datasync();
-      } finally {
-        await handle.close();
-      }
+      await truncateDurably(path, parsed.validBytes);
       segment.bytes = parsed.validBytes;
       warn("spool: torn tail truncated", { segment: name, offset: parsed.damage.offset, droppedBytes: data.length - parsed.validBytes, reason: parsed.damage.reason });
     } else {
@@ -139,6 +107,51 @@ export async function recoverSegments(dir: string, warn: Warn): Promise<Recovere
   };
 }
 
+/** What {@link applyRecords} builds up, segment after segment. */
+interface Replay {
+  readonly pending: Map<string, PendingEntry>;
+  readonly orphan: Segment;
+  readonly orphanAcks: PendingEntry[];
+}
+
+/** Replays a segment's records, in order, onto the pending set (events add, acks remove, ids are noted). */
+function applyRecords({ pending, orphan, orphanAcks }: Replay, records: readonly ParsedRecord[], segment: Segment): void {
+  for (const { record, size } of records) {
+    if (record.t === "e") {
+      let entry = pending.get(record.id);
+      if (!entry) {
+        const ackBytes = ackRecord(record.id).length;
+        entry = { event: { id: record.id, json: record.json, acceptedAt: record.at }, recordBytes: size, ackBytes, home: undefined, copies: [], durable: Promise.resolve("ok") };
+        pending.set(record.id, entry);
+      }
+      // A second copy of a pending event is a relocation (or a redelivery appended twice): the
+      // newest copy is the one that must survive compaction.
+      entry.copies.push(segment);
+      setHome(entry, segment);
+      noteId(segment, record.id, record.at);
+    } else if (record.t === "a") {
+      const entry = pending.get(record.id);
+      if (!entry) continue;
+      for (const copy of entry.copies) segment.ackTargets.add(copy);
+      setHome(entry, undefined);
+      pending.delete(record.id);
+      if (segment === orphan && entry.copies.some((copy) => copy !== orphan)) orphanAcks.push(entry);
+    } else {
+      noteId(segment, record.id, record.at);
+    }
+  }
+}
+/** Cuts a file to `size` bytes, durably. */
+async function truncateDurably(path: string, size: number): Promise<void> {
+  const handle = await open(path, "r+");
+  try {
+    await handle.truncate(size);
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+}
+
 /**
  * Renames damaged segments to `<name>.bad`, where recovery no longer reads them but a person can.
  *
@@ -157,4 +170,54 @@ export async function setAside(dir: string, paths: readonly string[]): Promise<v
   if (paths.length === 0) return;
   for (const path of paths) await rename(path, `${path}.bad`);
   await syncDirectory(dir);
+}
+
+/**
+ * The ids accepted within the dedup window as found at open (acknowledged or not), each with its
+ * newest acceptedAt.
+ *
+ * @param found What recovery found.
+ * @param settings The journal's settings (the window).
+ * @param openedAt The time of the open.
+ * @returns Id → acceptedAt.
+ * @example
+ * ```ts
+ * for (const [id, at] of recentIdsOf(found, settings, now())) dedup.remember(id, at);
+ * ```
+ */
+export function recentIdsOf(found: Recovered, settings: Settings, openedAt: number): Map<string, number> {
+  const recentIds = new Map<string, number>();
+  for (const segment of [...found.segments, found.orphan]) {
+    for (const [id, at] of segment.ids) {
+      const known = recentIds.get(id);
+      if (inWindow(settings, at, openedAt) && (known === undefined || at > known)) recentIds.set(id, at);
+    }
+  }
+  return recentIds;
+}
+
+/**
+ * Records salvaged from set-aside segments, to be written again before anything else so the next
+ * recovery finds them in a segment that is intact: acks that cancel events still on disk elsewhere,
+ * pending events, and ids inside the dedup window.
+ *
+ * @param found What recovery found.
+ * @param settings The journal's settings (the window).
+ * @param openedAt The time of the open.
+ * @returns The items to commit, in that order.
+ * @example
+ * ```ts
+ * for (const item of salvageItems(found, settings, openedAt)) writer.push(item);
+ * ```
+ */
+export function salvageItems(found: Recovered, settings: Settings, openedAt: number): Item[] {
+  const salvage: Item[] = [];
+  for (const entry of found.orphanAcks) salvage.push({ kind: "ack", entry, bytes: ackRecord(entry.event.id) });
+  for (const entry of found.pending.values()) {
+    if (entry.home === found.orphan) salvage.push({ kind: "relocate", entry, from: found.orphan, bytes: eventRecord(entry.event) });
+  }
+  for (const [id, at] of found.orphan.ids) {
+    if (inWindow(settings, at, openedAt) && !found.pending.has(id)) salvage.push({ kind: "id", id, at, bytes: encodeRecord({ t: "s", id, at }) });
+  }
+  return salvage;
 }
