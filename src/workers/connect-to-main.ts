@@ -4,7 +4,7 @@ import { createDeadlineWaits } from "../lib/deadline-waits.ts";
 import { splitLines } from "../lib/split-lines.ts";
 import { reject } from "../pipeline/rejection.ts";
 import type { HandOn } from "../pipeline/relay.ts";
-import type { BoundedDeadLetterFile, DeadLetterResult } from "../sinks/dead-letter.ts";
+import type { BoundedDeadLetterFile, DeadLetter, DeadLetterResult } from "../sinks/dead-letter.ts";
 import { decodeMainFrame, encodeWorkerFrame, type MainFrame, type WorkerFrame } from "./frames.ts";
 
 // How often requests waiting for the main process's answer are checked against their deadline.
@@ -114,17 +114,7 @@ export function connectToMain(channel: Duplex, options: MainLinkOptions): MainLi
   channel.on("end", close);
   channel.on("error", close);
 
-  const deadLetters: BoundedDeadLetterFile = {
-    path: options.deadLetterPath,
-    async append(record) {
-      const answer = await ask((id) => ({ kind: "dead-letter", seq: id, record }), answerTimeoutMs);
-      return answer?.kind === "dead-lettered" ? answer.result : ("failed" satisfies DeadLetterResult);
-    },
-    write: (record) => deadLetters.append(record).then((result) => result === "kept" || result === "duplicate"),
-    // The file and its figures are the main process's.
-    stats: () => ({ bytes: 0, duplicates: 0, refused: 0 }),
-    close: async () => {},
-  };
+  const deadLetters = deadLettersThrough(options.deadLetterPath, (record) => ask((id) => ({ kind: "dead-letter", seq: id, record }), answerTimeoutMs));
 
   return {
     async handOn(event) {
@@ -146,5 +136,21 @@ export function connectToMain(channel: Duplex, options: MainLinkOptions): MainLi
       channel.end();
     },
     closed,
+  };
+}
+
+/** The main process's dead-letter file as a worker sees it: each record is sent with `ask`, and its result read from the answer. */
+function deadLettersThrough(path: string, ask: (record: DeadLetter) => Promise<MainFrame | undefined>): BoundedDeadLetterFile {
+  const append = async (record: DeadLetter): Promise<DeadLetterResult> => {
+    const answer = await ask(record);
+    return answer?.kind === "dead-lettered" ? answer.result : "failed";
+  };
+  return {
+    path,
+    append,
+    write: (record) => append(record).then((result) => result === "kept" || result === "duplicate"),
+    // The file and its figures are the main process's.
+    stats: () => ({ bytes: 0, duplicates: 0, refused: 0 }),
+    close: async () => {},
   };
 }

@@ -100,18 +100,14 @@ export async function startWorkers(options: SupervisorOptions): Promise<Workers>
           if (!stopping) launch(index, next).catch(() => {});
         }, next).unref();
       };
-      const link = serveWorker(
-        child.stdio[3] as Duplex,
-        services,
-        {
-          listening: () => {
-            link.setReady(ready());
-            listening();
-          },
-          garbled: (line) => log.error("worker sent a line that is not a frame", { worker: index, line: line.slice(0, 200) }),
+      const events = {
+        listening: () => {
+          link.setReady(ready());
+          listening();
         },
-        now,
-      );
+        garbled: (line: string) => log.error("worker sent a line that is not a frame", { worker: index, line: line.slice(0, 200) }),
+      };
+      const link = serveWorker(child.stdio[3] as Duplex, services, events, now);
       links.add(link);
       relayMetrics.add(link);
       child.once("error", (error: NodeJS.ErrnoException) => end("could not be started", { error: error.code ?? error.message }));

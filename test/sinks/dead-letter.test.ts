@@ -53,7 +53,8 @@ describe("the dead-letter file", () => {
     assert.equal(await file.append(invalid("a=1", 2)), "duplicate");
     assert.equal(await file.write(invalid("a=1", 3)), true);
     assert.equal(await file.append(invalid("a=2", 4)), "kept", "another body is another record");
-    assert.equal(await file.append({ ...invalid("x", 5), body: undefined, bodyBase64: "YT0x" }), "kept", "base64 is not text");
+    const base64: DeadLetter = { receivedAt: "2026-11-29T00:00:00.000Z", reason: "invalid_event", detail: "d", headers: { "telnyx-timestamp": "5", "telnyx-signature-ed25519": "s" }, bodyBase64: "YT0x" };
+    assert.equal(await file.append(base64), "kept", "base64 is not text");
     assert.equal(await file.append(refused("{\"id\":\"e\"}")), "kept");
     assert.equal(await file.append(refused("{\"id\":\"e\"}", 9)), "duplicate", "an event refused again");
     assert.equal(records(file.path).length, 4);
