@@ -40,10 +40,9 @@ describe("createBatchedWriter()", () => {
     const { stream, calls } = recorder();
     const write = createBatchedWriter(stream);
     write("1\n");
-    write("2\n");
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    write("3\n");
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    // Once the first batch has left (its callbacks run), a write starts the next one.
+    await new Promise((resolve) => write("2\n", resolve));
+    await new Promise((resolve) => write("3\n", resolve));
     assert.deepEqual(calls, [["1\n", "2\n"], ["3\n"]]);
   });
 
