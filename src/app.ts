@@ -5,7 +5,7 @@ import { createVerifier } from "./pipeline/verify.ts";
 import { createRelay } from "./pipeline/relay.ts";
 import { createHttpHandler } from "./server/http-handler.ts";
 import { bindAlone, createRelayServer, listen, type ServerTuning } from "./server/listen.ts";
-import { createDeadLetterFile } from "./sinks/dead-letter.ts";
+import { createDeadLetterFile, type BoundedDeadLetterFile } from "./sinks/dead-letter.ts";
 import { openSink } from "./sinks/open-sink.ts";
 import type { Sink } from "./sinks/sink.ts";
 import { createDedup } from "./pipeline/dedup.ts";
@@ -91,22 +91,28 @@ export async function startApp(config: Config, io: AppIo, role: AppRole = { kind
   });
 
   const metrics = createMetrics();
-  const deadLetters = createDeadLetterFile(config.deadLetterFile);
+  let deadLetters: BoundedDeadLetterFile;
   // The sink in the main process; in a worker, the channel to the main process (which owns the sink).
   let sink: Outlet;
   let handOn: HandOn;
+  // The whole relay's metrics for GET /metrics: with workers, every process's summed.
+  let scrape = async (): Promise<string> => (workers === undefined ? metrics.render() : workers.scrape());
   if (role.kind === "worker") {
     // Loaded only in a worker process, like the supervisor only in a main process that has workers.
-    const { connectToPrimary } = await import("./workers/channel.ts");
-    const primary = connectToPrimary(role.channel, config.requestTimeoutMs);
-    void primary.closed.then(() => {
+    const { connectToMain } = await import("./workers/connect-to-main.ts");
+    const main = connectToMain(role.channel, { answerTimeoutMs: config.requestTimeoutMs, deadLetterPath: config.deadLetterFile, metrics: () => metrics.render(), now });
+    void main.closed.then(() => {
       log.error("the main process is gone; stopping");
       void stop("main process gone", 1);
     });
-    handOn = primary.handOn;
-    sink = { name: "main process", ready: primary.ready, close: async () => void role.channel.end() };
-    onListening = primary.listening;
+    handOn = main.handOn;
+    deadLetters = main.deadLetters;
+    scrape = main.scrape;
+    sink = { name: "main process", ready: main.ready, close: async () => main.close() };
+    onListening = main.listening;
   } else {
+    deadLetters = createDeadLetterFile(config.deadLetterFile);
+    metrics.deadLetterFile(() => deadLetters.stats());
     const dedup = createDedup({ windowMs: config.dedupWindowMs, maxEntries: DEDUP_MAX_ENTRIES, now });
     const mainSink = await openSink(config, {
       ...io,
@@ -132,6 +138,7 @@ export async function startApp(config: Config, io: AppIo, role: AppRole = { kind
     draining: () => stopping !== undefined,
     ready: () => sink.ready(),
     metrics,
+    scrape: () => scrape(),
   });
 
   const server = createRelayServer({ ...tuning, handler, requestTimeoutMs: config.requestTimeoutMs, log, metrics, now });
@@ -160,7 +167,17 @@ export async function startApp(config: Config, io: AppIo, role: AppRole = { kind
   if (role.kind === "main" && config.workers > 1) {
     const { startWorkers } = await import("./workers/supervisor.ts");
     try {
-      workers = await startWorkers({ count: config.workers - 1, port: address.port, handOn, ready: () => sink.ready(), startTimeoutMs: WORKER_START_TIMEOUT_MS, log });
+      workers = await startWorkers({
+        count: config.workers - 1,
+        port: address.port,
+        handOn,
+        deadLetters,
+        metrics: () => metrics.render(),
+        ready: () => sink.ready(),
+        startTimeoutMs: WORKER_START_TIMEOUT_MS,
+        log,
+        now,
+      });
     } catch (error) {
       server.close();
       await sink.close(0);

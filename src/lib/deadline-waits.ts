@@ -15,6 +15,7 @@ export interface DeadlineWaits<K, V> {
  *
  * @param intervalMs How often deadlines are checked: their precision.
  * @param late Called with the value of each wait whose deadline passed.
+ * @param now The clock the deadlines are read on (ms since the epoch): the callers' own.
  * @returns The waits.
  * @example
  * ```ts
@@ -23,7 +24,7 @@ export interface DeadlineWaits<K, V> {
  * waits.take(seq)?.(true); // when it came in time
  * ```
  */
-export function createDeadlineWaits<K, V>(intervalMs: number, late: (value: V) => void): DeadlineWaits<K, V> {
+export function createDeadlineWaits<K, V>(intervalMs: number, late: (value: V) => void, now: () => number = Date.now): DeadlineWaits<K, V> {
   const waiting = new Map<K, { readonly value: V; readonly deadline: number }>();
   let timer: ReturnType<typeof setInterval> | undefined;
   const stopIfIdle = (): void => {
@@ -33,9 +34,9 @@ export function createDeadlineWaits<K, V>(intervalMs: number, late: (value: V) =
     }
   };
   const sweep = (): void => {
-    const now = Date.now();
+    const at = now();
     for (const [key, entry] of waiting) {
-      if (entry.deadline > now) continue;
+      if (entry.deadline > at) continue;
       waiting.delete(key);
       late(entry.value);
     }

@@ -26,6 +26,8 @@ export interface Metrics {
   deadLettered(): void;
   /** Sets where the spool gauges read from. */
   spool(read: () => { depth: number; bytes: number }): void;
+  /** Sets where the dead-letter file's gauge and counters read from (the process that writes it). */
+  deadLetterFile(read: () => { bytes: number; duplicates: number; refused: number }): void;
   /** The text for `GET /metrics`. */
   render(): string;
 }
@@ -53,6 +55,7 @@ export function createMetrics(): Metrics {
   let latencySum = 0;
   let latencyCount = 0;
   let readSpool: (() => { depth: number; bytes: number }) | undefined;
+  let readDeadLetterFile: (() => { bytes: number; duplicates: number; refused: number }) | undefined;
 
   const bump = <K>(map: Map<K, number>, key: K): void => {
     map.set(key, (map.get(key) ?? 0) + 1);
@@ -77,6 +80,9 @@ export function createMetrics(): Metrics {
     spool(read) {
       readSpool = read;
     },
+    deadLetterFile(read) {
+      readDeadLetterFile = read;
+    },
     render() {
       const lines: string[] = [];
       const family = (name: string, type: string, help: string, samples: Array<[string, number]>) => {
@@ -99,6 +105,12 @@ export function createMetrics(): Metrics {
         const spool = readSpool();
         family("telnyx_relay_spool_depth", "gauge", "Spooled events not yet acknowledged by the downstream.", [["", spool.depth]]);
         family("telnyx_relay_spool_bytes", "gauge", "Bytes of the spool on disk.", [["", spool.bytes]]);
+      }
+      if (readDeadLetterFile) {
+        const file = readDeadLetterFile();
+        family("telnyx_relay_dead_letter_bytes", "gauge", "Bytes of the dead-letter file (bounded by --dead-letter-max-bytes).", [["", file.bytes]]);
+        family("telnyx_relay_dead_letters_duplicate_total", "counter", "Dead letters not written again: the file holds the same delivery already.", [["", file.duplicates]]);
+        family("telnyx_relay_dead_letters_refused_total", "counter", "Dead letters refused because the file is full (answered 503, or kept spooled).", [["", file.refused]]);
       }
       lines.push(
         "# HELP telnyx_relay_delivery_latency_seconds Time from accepting an event to the downstream's acknowledgement.",

@@ -25,6 +25,8 @@ export interface HttpHandlerOptions {
   /** True while the sink can take events. */
   readonly ready: () => boolean;
   readonly metrics: Metrics;
+  /** The text for `GET /metrics` (with workers, every process's summed); `metrics.render()` if absent. */
+  readonly scrape?: () => Promise<string>;
 }
 
 const FORM = "application/x-www-form-urlencoded";
@@ -86,7 +88,11 @@ export function createHttpHandler(options: HttpHandlerOptions) {
         return refuse(req, res, reject("method_not_allowed", `${req.method} is not allowed on ${requestPath}; use GET`), { Allow: "GET, HEAD" });
       }
       if (requestPath === HEALTH_PATH) return send(res, 200, HEALTHY);
-      if (requestPath === METRICS_PATH) return send(res, 200, metrics.render(), undefined, PROMETHEUS_TYPE);
+      if (requestPath === METRICS_PATH) {
+        if (options.scrape === undefined) return send(res, 200, metrics.render(), undefined, PROMETHEUS_TYPE);
+        const unavailable = `${JSON.stringify({ error: "metrics_unavailable", message: "the relay's metrics could not be gathered" })}\n`;
+        return void options.scrape().then((text) => send(res, 200, text, undefined, PROMETHEUS_TYPE), () => send(res, 503, unavailable));
+      }
       if (!draining() && ready()) return send(res, 200, READY);
       // Not a refusal of the caller: no warn line, or every probe would log one.
       const why = draining() ? "the relay is shutting down" : "the sink cannot take events now";

@@ -1,4 +1,8 @@
+import { Buffer } from "node:buffer";
+import { createHash } from "node:crypto";
 import type { FileHandle } from "node:fs/promises";
+import { createIdTable, type IdTable } from "../lib/id-table.ts";
+import { splitLines } from "../lib/split-lines.ts";
 
 /**
  * A signed delivery that could not become an event (`invalid_event`), or an event the downstream
@@ -28,60 +32,196 @@ export type DeadLetter =
       readonly event: string;
     };
 
-/** An append-only JSON-lines file of dead letters. */
+/** The default bound of the dead-letter file (`--dead-letter-max-bytes`): 64 MiB. */
+export const DEAD_LETTER_MAX_BYTES = 64 * 1024 * 1024;
+
+/**
+ * What became of a record: `kept` (written and flushed now), `duplicate` (the same delivery, or the
+ * same refused event, is in the file already), `full` (the file is at its bound: not written),
+ * `failed` (the file could not be written).
+ */
+export const DEAD_LETTER_RESULTS = ["kept", "duplicate", "full", "failed"] as const;
+
+/** One of {@link DEAD_LETTER_RESULTS}. */
+export type DeadLetterResult = (typeof DEAD_LETTER_RESULTS)[number];
+
+/** An append-only JSON-lines file of dead letters: what its writers need. */
 export interface DeadLetterFile {
   readonly path: string;
-  /** Appends one record and flushes it to disk; resolves false (never throws) when it could not. */
+  /** Appends one record; resolves true when it is on disk (now, or already was), false (never throws) when it is not. */
   write(record: DeadLetter): Promise<boolean>;
   close(): Promise<void>;
 }
+
+/** A dead-letter file bounded in size, each delivery stored once, that says what became of a record. */
+export interface BoundedDeadLetterFile extends DeadLetterFile {
+  /** As `write`, telling why: a caller answers "full" differently from "failed" (never throws). */
+  append(record: DeadLetter): Promise<DeadLetterResult>;
+  /** Bytes in the file as last known, and records not written since start: already there, or the file full. */
+  stats(): DeadLetterStats;
+}
+
+/** What {@link BoundedDeadLetterFile.stats} tells, for the metrics. */
+export interface DeadLetterStats {
+  readonly bytes: number;
+  readonly duplicates: number;
+  readonly refused: number;
+}
+
+/** What {@link createDeadLetterFile} takes besides the path. */
+export interface DeadLetterOptions {
+  /** The file is not grown past this many bytes (default {@link DEAD_LETTER_MAX_BYTES}). */
+  readonly maxBytes?: number;
+  /** Records remembered to recognise a duplicate; past it the oldest are forgotten (default 131,072: 4 MiB). */
+  readonly maxRemembered?: number;
+}
+
+const MAX_REMEMBERED = 131_072;
+const READ_CHUNK_BYTES = 1 << 20;
 
 /**
  * Opens (lazily, on the first record) a dead-letter file for appending.
  *
  * Records are written one at a time, each as one line with a single write, then `datasync`ed:
- * the relay answers the sender only after the record is on disk.
+ * the relay answers the sender only after the record is on disk. A record the file holds already
+ * (the same reason and the same raw body, or the same refused event: a replay of one captured
+ * delivery, a Telnyx redelivery) is not written again; what the file holds is read back when it is
+ * opened. A record that would take the file past `maxBytes` is refused (`full`): what is in the file
+ * stays, and the caller answers so that the sender delivers again. Moving the file away (or
+ * truncating it) makes room: before each record the path is checked, and a new file is started
+ * when it no longer is the one open.
  *
  * @param path The file; created if missing, appended to if present.
+ * @param options The size bound, and how many records are remembered for duplicates.
  * @returns The dead-letter file.
  * @example
  * ```ts
- * const deadLetters = createDeadLetterFile("./telnyx-relay-dead-letter.jsonl");
- * await deadLetters.write({ receivedAt, reason: "invalid_event", detail, headers, body });
+ * const deadLetters = createDeadLetterFile("./telnyx-relay-dead-letter.jsonl", { maxBytes: DEAD_LETTER_MAX_BYTES });
+ * await deadLetters.append({ receivedAt, reason: "invalid_event", detail, headers, body }); // "kept"
  * ```
  */
-export function createDeadLetterFile(path: string): DeadLetterFile {
-  let handle: Promise<FileHandle> | undefined;
+export function createDeadLetterFile(path: string, options: DeadLetterOptions = {}): BoundedDeadLetterFile {
+  const maxBytes = options.maxBytes ?? DEAD_LETTER_MAX_BYTES;
+  const maxRemembered = Math.max(1, options.maxRemembered ?? MAX_REMEMBERED);
+  let open: Promise<OpenFile> | undefined;
   let queue: Promise<unknown> = Promise.resolve();
+  let bytes = 0;
+  let duplicates = 0;
+  let refused = 0;
 
-  const append = async (line: string): Promise<boolean> => {
+  const reopen = (): Promise<OpenFile> => {
+    const previous = open;
+    open = openFile(path, maxBytes, maxRemembered);
+    previous?.then((file) => file.handle.close()).catch(() => {});
+    return open;
+  };
+
+  const appendNow = async (record: DeadLetter): Promise<DeadLetterResult> => {
     try {
       // node:fs/promises is loaded with the first dead letter, not at every start.
-      handle ??= import("node:fs/promises").then(({ open }) => open(path, "a", 0o600));
-      const file = await handle;
-      await file.write(line);
-      await file.datasync();
-      return true;
+      const fs = await import("node:fs/promises");
+      let file = await (open ?? reopen());
+      // Moved away, deleted or truncated since it was opened: start afresh on what is there now.
+      const now = await fs.stat(path).catch(() => undefined);
+      if (now === undefined || now.ino !== file.ino || now.size < file.bytes) file = await reopen();
+      bytes = file.bytes;
+      const key = fingerprint(record);
+      if (file.seen.get(key) !== undefined) {
+        duplicates++;
+        return "duplicate";
+      }
+      const line = `${JSON.stringify(record)}\n`;
+      const size = Buffer.byteLength(line);
+      if (file.bytes + size > maxBytes) {
+        refused++;
+        return "full";
+      }
+      await file.handle.write(line);
+      await file.handle.datasync();
+      file.bytes += size;
+      bytes = file.bytes;
+      file.seen.add(key, 0);
+      return "kept";
     } catch {
       // Open afresh next time: the disk may come back, or the file may have been moved away.
-      const failed = handle;
-      handle = undefined;
-      failed?.then((file) => file.close()).catch(() => {});
-      return false;
+      const failed = open;
+      open = undefined;
+      failed?.then((file) => file.handle.close()).catch(() => {});
+      return "failed";
     }
+  };
+
+  const append = (record: DeadLetter): Promise<DeadLetterResult> => {
+    const result = queue.then(() => appendNow(record));
+    queue = result;
+    return result;
   };
 
   return {
     path,
-    write(record) {
-      const result = queue.then(() => append(`${JSON.stringify(record)}\n`));
-      queue = result;
-      return result;
-    },
+    append,
+    write: (record) => append(record).then((result) => result === "kept" || result === "duplicate"),
+    stats: () => ({ bytes, duplicates, refused }),
     async close() {
       await queue;
-      const file = await handle?.catch(() => undefined);
-      await file?.close();
+      const file = await open?.catch(() => undefined);
+      await file?.handle.close();
     },
   };
+}
+
+interface OpenFile {
+  readonly handle: FileHandle;
+  readonly ino: number;
+  /** The file's size: what it had when opened, plus what was appended since. */
+  bytes: number;
+  /** Fingerprints of the records in the file. */
+  readonly seen: IdTable;
+}
+
+/** Opens the file for appending and reads back the fingerprints of what it holds (its first `maxBytes`). */
+async function openFile(path: string, maxBytes: number, maxRemembered: number): Promise<OpenFile> {
+  const { open } = await import("node:fs/promises");
+  const handle = await open(path, "a", 0o600);
+  try {
+    const { ino, size } = await handle.stat();
+    const seen = createIdTable(maxRemembered);
+    if (size > 0) await readFingerprints(path, Math.min(size, maxBytes), seen);
+    return { handle, ino, bytes: size, seen };
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+}
+
+async function readFingerprints(path: string, limit: number, seen: IdTable): Promise<void> {
+  const { open } = await import("node:fs/promises");
+  const reader = await open(path, "r");
+  try {
+    const feed = splitLines((line) => {
+      try {
+        seen.add(fingerprint(JSON.parse(line) as DeadLetter), 0);
+      } catch {
+        // Not a record (a line cut short by a crash, or written by hand): nothing to recognise.
+      }
+    });
+    const chunk = new Uint8Array(Math.min(READ_CHUNK_BYTES, limit));
+    for (let at = 0; at < limit; ) {
+      const { bytesRead } = await reader.read(chunk, 0, Math.min(chunk.length, limit - at), at);
+      if (bytesRead === 0) break;
+      feed(chunk.subarray(0, bytesRead));
+      at += bytesRead;
+    }
+  } finally {
+    await reader.close();
+  }
+}
+
+/**
+ * What makes two records the same dead letter: the reason and the raw delivery (its body), or the
+ * refused event. Not the time received, nor the headers: a redelivery is signed anew.
+ */
+function fingerprint(record: DeadLetter): string {
+  const content = record.reason === "downstream_rejected" ? record.event : (record.body ?? `base64:${record.bodyBase64 ?? ""}`);
+  return createHash("sha256").update(`${record.reason}\n`).update(content).digest("hex").slice(0, 32);
 }

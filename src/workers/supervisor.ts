@@ -4,10 +4,11 @@ import { isSea } from "node:sea";
 import type { Duplex } from "node:stream";
 import type { Logger } from "../lib/log.ts";
 import type { HandOn } from "../pipeline/relay.ts";
+import type { BoundedDeadLetterFile } from "../sinks/dead-letter.ts";
 import { within } from "../lib/within.ts";
-import { serveWorker, type WorkerLink } from "./channel.ts";
+import { createRelayMetrics } from "./relay-metrics.ts";
+import { serveWorker, type WorkerLink } from "./serve-worker.ts";
 import { WORKER_ENV } from "./worker-env.ts";
-
 
 // A worker that exits is started again after this, doubling while it keeps failing, up to the cap.
 const RESTART_DELAY_MS = 250;
@@ -18,6 +19,8 @@ const HEALTHY_RUN_MS = 30_000;
 const KILL_WAIT_MS = 2_000;
 // How often the main process tells the workers whether its sink can take events.
 const READY_PUSH_INTERVAL_MS = 500;
+// A scrape waits this long for each worker's metrics, then uses the last it sent.
+const METRICS_PULL_TIMEOUT_MS = 1_000;
 
 /** What {@link startWorkers} needs. */
 export interface SupervisorOptions {
@@ -27,17 +30,25 @@ export interface SupervisorOptions {
   readonly port: number;
   /** The main process's dedup → sink stages, which every worker's events go through. */
   readonly handOn: HandOn;
+  /** The dead-letter file, which the main process alone writes (so that its bound and dedup hold). */
+  readonly deadLetters: BoundedDeadLetterFile;
+  /** The main process's own metrics (Prometheus text), to which the workers' are added. */
+  readonly metrics: () => string;
   /** The main process's sink readiness, pushed to the workers for their `/readyz`. */
   readonly ready: () => boolean;
   /** Workers must say they listen within this, at start-up. */
   readonly startTimeoutMs: number;
   readonly log: Logger;
+  /** The clock (ms since the epoch). */
+  readonly now: () => number;
 }
 
 /** The running workers. */
 export interface Workers {
   /** Signals every worker to stop (they drain their requests), and resolves once all exited or at the deadline. */
   stop(timeoutMs: number): Promise<void>;
+  /** The whole relay's metrics: the main process's own plus every worker's, asked for now (Prometheus text). */
+  scrape(): Promise<string>;
 }
 
 /**
@@ -51,21 +62,24 @@ export interface Workers {
  * @throws {Error} If a worker exits or stays silent at start-up.
  * @example
  * ```ts
- * const workers = await startWorkers({ count: 1, port, handOn, ready: () => sink.ready(), startTimeoutMs: 10_000, log });
+ * const workers = await startWorkers({ count: 1, port, handOn, deadLetters, metrics: () => metrics.render(), ready: () => sink.ready(), startTimeoutMs: 10_000, log, now: Date.now });
+ * const text = await workers.scrape();
  * await workers.stop(5_000);
  * ```
  */
 export async function startWorkers(options: SupervisorOptions): Promise<Workers> {
-  const { count, port, handOn, ready, log } = options;
+  const { count, port, ready, log, now } = options;
   const [command, baseArgs] = ownCommand();
   const running = new Set<ChildProcess>();
   const links = new Set<WorkerLink>();
+  const relayMetrics = createRelayMetrics(options.metrics, METRICS_PULL_TIMEOUT_MS);
+  const services = { handOn: options.handOn, deadLetters: options.deadLetters, scrape: () => relayMetrics.scrape() };
   let stopping = false;
 
   // `delayMs`: how long this start waited after the last exit (0 for the first start).
   const launch = (index: number, delayMs: number): Promise<void> =>
     new Promise<void>((listening, failed) => {
-      const startedAt = Date.now();
+      const startedAt = now();
       const child = spawn(command, baseArgs, {
         env: { ...process.env, [WORKER_ENV]: `${index}:${port}` },
         stdio: ["ignore", 2, "inherit", "pipe"],
@@ -80,20 +94,22 @@ export async function startWorkers(options: SupervisorOptions): Promise<Workers>
         links.delete(link);
         failed(new Error(`worker ${index} ${why} before it listened`));
         if (stopping) return;
-        const next = delayMs === 0 || Date.now() - startedAt >= HEALTHY_RUN_MS ? RESTART_DELAY_MS : Math.min(delayMs * 2, RESTART_DELAY_MAX_MS);
+        const next = delayMs === 0 || now() - startedAt >= HEALTHY_RUN_MS ? RESTART_DELAY_MS : Math.min(delayMs * 2, RESTART_DELAY_MAX_MS);
         log.error(`worker ${why}; starting it again`, { worker: index, pid: child.pid, ...fields, restartInMs: next });
         setTimeout(() => {
           if (!stopping) launch(index, next).catch(() => {});
         }, next).unref();
       };
-      const link = serveWorker(child.stdio[3] as Duplex, handOn, {
+      const events = {
         listening: () => {
           link.setReady(ready());
           listening();
         },
-        garbled: (line) => log.error("worker sent a line that is not a frame", { worker: index, line: line.slice(0, 200) }),
-      });
+        garbled: (line: string) => log.error("worker sent a line that is not a frame", { worker: index, line: line.slice(0, 200) }),
+      };
+      const link = serveWorker(child.stdio[3] as Duplex, services, events, now);
       links.add(link);
+      relayMetrics.add(link);
       child.once("error", (error: NodeJS.ErrnoException) => end("could not be started", { error: error.code ?? error.message }));
       child.once("exit", (code, signal) => end(`exited (${signal ?? `status ${code}`})`, { exitCode: code, signal }));
     });
@@ -129,7 +145,7 @@ export async function startWorkers(options: SupervisorOptions): Promise<Workers>
     await stop(1_000);
     throw failure ?? new Error(`the workers did not listen within ${options.startTimeoutMs} ms`);
   }
-  return { stop };
+  return { stop, scrape: () => relayMetrics.scrape() };
 }
 
 /**

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { connect, createServer } from "node:net";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
@@ -43,6 +43,38 @@ function postFresh(port: number, body: string): Promise<{ status: number; text: 
     req.end(body);
   });
 }
+
+/** A REFER callback with a status that is not one: signed, but invalid (a dead letter). */
+const invalidBody = (n: number | string): string =>
+  encodeForm(SEED_FIELDS.map(([name, value]) => [name, name === "ReferCallStatus" ? "ringing" : name === "CallSid" ? `${value}-${n}` : value] as const));
+
+/** GET /metrics on a new connection (so any of the processes may answer it): sample → value. */
+function scrapeFresh(port: number): Promise<Map<string, number>> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port, path: "/metrics", agent: false }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (text += chunk));
+      res.on("end", () => {
+        if (res.statusCode !== 200) return reject(new Error(`/metrics answered ${res.statusCode}: ${text}`));
+        const samples = new Map<string, number>();
+        for (const line of text.split("\n")) {
+          if (line === "" || line.startsWith("#")) continue;
+          const space = line.lastIndexOf(" ");
+          assert.ok(!samples.has(line.slice(0, space)), `a sample written twice: ${line}`);
+          samples.set(line.slice(0, space), Number(line.slice(space + 1)));
+        }
+        resolve(samples);
+      });
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/** The processes (0 for the main one) that logged `message` at debug level. */
+const processesThatLogged = (relay: ChildRelay, message: string): Set<unknown> =>
+  new Set(relay.logs.filter((entry) => entry.message === message).map((entry) => entry.worker ?? 0));
 
 const workerLines = (relay: ChildRelay): Array<Record<string, unknown>> => relay.logs.filter((entry) => entry.message === "worker listening");
 
@@ -107,6 +139,73 @@ describe("--workers", { skip }, () => {
       assert.deepEqual(statuses.slice(1), Array(29).fill("duplicate"));
       await sleep(200);
       assert.equal(relay.lines.length, 1);
+    } finally {
+      relay.child.kill("SIGTERM");
+      assert.deepEqual(await relay.exited, { code: 0, signal: null });
+    }
+  });
+
+  test("/metrics gives the whole relay's counts whichever process answers the scrape", async () => {
+    const relay = await startChildRelay({ env: { ...env, TELNYX_RELAY_LOG_LEVEL: "debug" }, args: ["--workers", "3"] });
+    try {
+      const count = 120;
+      const answers = await Promise.all(Array.from({ length: count }, (_, n) => postFresh(relay.port, eventBody(`scraped-${n}`))));
+      assert.deepEqual(answers.map((answer) => answer.status), Array(count).fill(200));
+      // More than one process took events: no single process's own counters can say 120.
+      assert.ok(processesThatLogged(relay, "event accepted").size >= 2);
+      // One at a time, each on a new connection: the kernel hands them to any of the 3 processes.
+      for (let k = 0; k < 12; k++) {
+        const samples = await scrapeFresh(relay.port);
+        assert.equal(samples.get("telnyx_relay_events_accepted_total"), count, `scrape ${k}`);
+        // The earlier scrapes were answered 200 too, each by one of the processes.
+        assert.equal(samples.get('telnyx_relay_requests_total{status="200"}'), count + k, `scrape ${k}`);
+        assert.equal(samples.get("telnyx_relay_delivery_latency_seconds_count"), 0);
+      }
+    } finally {
+      relay.child.kill("SIGTERM");
+      assert.deepEqual(await relay.exited, { code: 0, signal: null });
+    }
+  });
+
+  test("a worker's counts stay in the sum after it is killed and started again: the counters do not go back", async () => {
+    const relay = await startChildRelay({ env: { ...env, TELNYX_RELAY_LOG_LEVEL: "debug" }, args: ["--workers", "2"] });
+    try {
+      const first = 60;
+      const answers = await Promise.all(Array.from({ length: first }, (_, n) => postFresh(relay.port, eventBody(`before-kill-${n}`))));
+      assert.deepEqual(answers.map((answer) => answer.status), Array(first).fill(200));
+      assert.ok(processesThatLogged(relay, "event accepted").has(1), "the worker took some of the events");
+      assert.equal((await scrapeFresh(relay.port)).get("telnyx_relay_events_accepted_total"), first);
+      const pid = workerLines(relay)[0]?.pid as number;
+      process.kill(pid, "SIGKILL");
+      const deadline = Date.now() + 10_000;
+      while (workerLines(relay).length < 2 && Date.now() < deadline) await sleep(50);
+      assert.equal(workerLines(relay).length, 2, "the worker was started again");
+      assert.equal((await scrapeFresh(relay.port)).get("telnyx_relay_events_accepted_total"), first);
+      const more = await Promise.all(Array.from({ length: 30 }, (_, n) => postFresh(relay.port, eventBody(`after-kill-${n}`))));
+      assert.deepEqual(more.map((answer) => answer.status), Array(30).fill(200));
+      assert.equal((await scrapeFresh(relay.port)).get("telnyx_relay_events_accepted_total"), first + 30);
+    } finally {
+      relay.child.kill("SIGTERM");
+      assert.deepEqual(await relay.exited, { code: 0, signal: null });
+    }
+  });
+
+  test("dead letters from every process go to one file, written by the main process: a delivery replayed to any process is stored once", async () => {
+    const file = join(dir, "dead-workers.jsonl");
+    const relay = await startChildRelay({ env: { ...env, TELNYX_RELAY_DEAD_LETTER_FILE: file, TELNYX_RELAY_LOG_LEVEL: "debug" }, args: ["--workers", "3"] });
+    try {
+      // The same signed invalid delivery 20 times (each signed afresh), and 10 distinct ones, on new connections.
+      const replayed = [];
+      for (let i = 0; i < 20; i++) replayed.push(await postFresh(relay.port, invalidBody("replayed")));
+      const distinct = await Promise.all(Array.from({ length: 10 }, (_, n) => postFresh(relay.port, invalidBody(n))));
+      assert.deepEqual([...replayed, ...distinct].map((answer) => answer.status), Array(30).fill(400));
+      assert.ok(processesThatLogged(relay, "request refused").size >= 2, "more than one process refused them");
+      const records = readFileSync(file, "utf8").trim().split("\n").map((line) => JSON.parse(line) as { reason: string; body: string });
+      assert.equal(records.length, 11);
+      assert.equal(new Set(records.map((record) => record.body)).size, 11);
+      const samples = await scrapeFresh(relay.port);
+      assert.equal(samples.get("telnyx_relay_dead_letters_duplicate_total"), 19);
+      assert.equal(samples.get("telnyx_relay_dead_letter_bytes"), statSync(file).size);
     } finally {
       relay.child.kill("SIGTERM");
       assert.deepEqual(await relay.exited, { code: 0, signal: null });

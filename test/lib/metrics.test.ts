@@ -175,4 +175,22 @@ describe("createMetrics().render()", () => {
     assert.equal(value(families, "telnyx_relay_spool_depth"), 0);
     assert.equal(value(families, "telnyx_relay_spool_bytes"), 0);
   });
+
+  test("the dead-letter file's gauge and counters appear only once deadLetterFile() is set, read at each render", () => {
+    const metrics = createMetrics();
+    assert.equal(parseExposition(metrics.render()).has("telnyx_relay_dead_letter_bytes"), false);
+    let file = { bytes: 2048, duplicates: 3, refused: 1 };
+    metrics.deadLetterFile(() => file);
+    let families = parseExposition(metrics.render());
+    assert.equal(family(families, "telnyx_relay_dead_letter_bytes").type, "gauge");
+    assert.equal(family(families, "telnyx_relay_dead_letters_duplicate_total").type, "counter");
+    assert.equal(family(families, "telnyx_relay_dead_letters_refused_total").type, "counter");
+    assert.equal(value(families, "telnyx_relay_dead_letter_bytes"), 2048);
+    assert.equal(value(families, "telnyx_relay_dead_letters_duplicate_total"), 3);
+    assert.equal(value(families, "telnyx_relay_dead_letters_refused_total"), 1);
+    file = { bytes: 4096, duplicates: 5, refused: 2 };
+    families = parseExposition(metrics.render());
+    assert.equal(value(families, "telnyx_relay_dead_letter_bytes"), 4096);
+    assert.equal(value(families, "telnyx_relay_dead_letters_refused_total"), 2);
+  });
 });

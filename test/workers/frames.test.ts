@@ -1,12 +1,16 @@
 import assert from "node:assert/strict";
-import { Buffer } from "node:buffer";
 import { describe, test } from "node:test";
-import { decodePrimaryFrame, decodeWorkerFrame, encodePrimaryFrame, encodeWorkerFrame, splitLines, type PrimaryFrame, type WorkerFrame } from "../../src/workers/frames.ts";
+import { decodeMainFrame, decodeWorkerFrame, encodeMainFrame, encodeWorkerFrame, type MainFrame, type WorkerFrame } from "../../src/workers/frames.ts";
 
 const event = { id: "0123456789abcdef0123456789abcdef", json: JSON.stringify({ id: "x", data: { Note: "a b\nc \u2028 ü 😀" } }) };
 
 describe("worker frames", () => {
-  const workerFrames: WorkerFrame[] = [{ kind: "event", seq: 1, event }, { kind: "event", seq: 2 ** 40, event: { id: "other-id", json: "{}" } }, { kind: "listening" }];
+  const workerFrames: WorkerFrame[] = [{ kind: "event", seq: 1, event }, { kind: "event", seq: 2 ** 40, event: { id: "other-id", json: "{}" } }, { kind: "listening" },
+    { kind: "dead-letter", seq: 3, record: { receivedAt: "2026-11-29T00:00:00.000Z", reason: "invalid_event", detail: "d\ne", headers: { "telnyx-timestamp": "1", "telnyx-signature-ed25519": "s" }, body: "a=1\n😀" } },
+    { kind: "metrics", seq: 0, text: "# HELP x_total X.\n# TYPE x_total counter\nx_total{a=\"b\"} 1\n" },
+    { kind: "metrics", seq: 4, text: "" },
+    { kind: "scrape", seq: 5 },
+  ];
   for (const frame of workerFrames) {
     test(`a worker's ${frame.kind} frame is one line and decodes to itself`, () => {
       const line = encodeWorkerFrame(frame);
@@ -15,60 +19,29 @@ describe("worker frames", () => {
     });
   }
 
-  const primaryFrames: PrimaryFrame[] = [
+  const mainFrames: MainFrame[] = [
     { kind: "answer", seq: 7, outcome: { ok: true } },
     { kind: "answer", seq: 8, outcome: "duplicate" },
     { kind: "answer", seq: 9, outcome: { ok: false, reason: "spool_full", detail: "the spool is full (64 MiB)\nsecond line" } },
     { kind: "ready", ready: true },
     { kind: "ready", ready: false },
+    ...(["kept", "duplicate", "full", "failed"] as const).map((result, seq): MainFrame => ({ kind: "dead-lettered", seq, result })),
+    { kind: "pull", seq: 10 },
+    { kind: "scraped", seq: 11, text: "x_total 3\n" },
+    { kind: "scraped", seq: 12, text: undefined },
   ];
-  for (const frame of primaryFrames) {
-    test(`the primary's ${JSON.stringify(frame)} is one line and decodes to itself`, () => {
-      const line = encodePrimaryFrame(frame);
+  for (const frame of mainFrames) {
+    test(`the main process's ${JSON.stringify(frame)} is one line and decodes to itself`, () => {
+      const line = encodeMainFrame(frame);
       assert.equal(line.indexOf("\n"), line.length - 1);
-      assert.deepEqual(decodePrimaryFrame(line.slice(0, -1)), frame);
+      assert.deepEqual(decodeMainFrame(line.slice(0, -1)), frame);
     });
   }
 
-  for (const line of ["", "E", "E 1", "E x id {}", "L ", "Z 1"]) {
+  for (const line of ["", "E", "E 1", "E x id {}", "E -1 id {}", "L ", "Z 1", "Q", "Q 1 x", "M 1", "M 1 {}", "M 1 not json", "W 1", "W 1 null", 'W 1 {"detail":"no reason"}']) {
     test(`${JSON.stringify(line)} is not a worker frame`, () => assert.equal(decodeWorkerFrame(line), undefined));
   }
-  for (const line of ["", "A", "A x", "R 2", 'X 1 {"reason":"made_up","detail":"d"}', "X 1 not json", "X 1", 'X 1 {"reason":"spool_full"}']) {
-    test(`${JSON.stringify(line)} is not a primary frame`, () => assert.equal(decodePrimaryFrame(line), undefined));
+  for (const line of ["", "A", "A x", "A 1 x", "R 2", "K 1", "K 1 lost", "P", "P 1 x", "T 1", "T 1 3", "T 1 not json", 'X 1 {"reason":"made_up","detail":"d"}', "X 1 not json", "X 1", 'X 1 {"reason":"spool_full"}']) {
+    test(`${JSON.stringify(line)} is not a main-process frame`, () => assert.equal(decodeMainFrame(line), undefined));
   }
-});
-
-describe("splitLines()", () => {
-  test("gives whole lines whatever the chunking, a UTF-8 character cut between chunks included", () => {
-    const text = "first 😀 line\nsecond ü\n\nfourth\n";
-    const bytes = Buffer.from(text);
-    for (let size = 1; size <= bytes.length; size++) {
-      const lines: string[] = [];
-      const feed = splitLines((line) => lines.push(line));
-      for (let at = 0; at < bytes.length; at += size) feed(bytes.subarray(at, at + size));
-      assert.deepEqual(lines, ["first 😀 line", "second ü", "", "fourth"], `chunks of ${size}`);
-    }
-  });
-
-  test("keeps a line without its newline until the newline comes", () => {
-    const lines: string[] = [];
-    const feed = splitLines((line) => lines.push(line));
-    feed(Buffer.from("partial"));
-    assert.deepEqual(lines, []);
-    feed(Buffer.from(" end\n"));
-    assert.deepEqual(lines, ["partial end"]);
-  });
-});
-
-describe("splitLines() with a long line", () => {
-  test("a 32 MiB line in 64 KiB chunks comes out whole", () => {
-    const line = "x".repeat(32 << 20);
-    const bytes = Buffer.from(`${line}\nnext\n`);
-    const lines: string[] = [];
-    const feed = splitLines((text) => lines.push(text));
-    for (let at = 0; at < bytes.length; at += 65_536) feed(bytes.subarray(at, at + 65_536));
-    assert.equal(lines.length, 2);
-    assert.equal(lines[0]?.length, line.length);
-    assert.equal(lines[1], "next");
-  });
 });
