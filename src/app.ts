@@ -111,7 +111,7 @@ export async function startApp(config: Config, io: AppIo, role: AppRole = { kind
     sink = { name: "main process", ready: main.ready, close: async () => main.close() };
     onListening = main.listening;
   } else {
-    deadLetters = createDeadLetterFile(config.deadLetterFile);
+    deadLetters = createDeadLetterFile(config.deadLetterFile, { maxBytes: config.deadLetterMaxBytes });
     metrics.deadLetterFile(() => deadLetters.stats());
     const dedup = createDedup({ windowMs: config.dedupWindowMs, maxEntries: DEDUP_MAX_ENTRIES, now });
     const mainSink = await openSink(config, {

@@ -16,6 +16,8 @@ export interface Config {
   readonly toleranceSeconds: number;
   readonly bodyLimit: number;
   readonly deadLetterFile: string;
+  /** The dead-letter file's size limit: past it new records are refused. */
+  readonly deadLetterMaxBytes: number;
   readonly sinkTimeoutMs: number;
   readonly requestTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
@@ -93,6 +95,7 @@ export function loadConfig(flags: ReadonlyMap<OptionName, readonly string[]>, en
     toleranceSeconds: reader.withDefault("tolerance"),
     bodyLimit: reader.withDefault("body-limit"),
     deadLetterFile: reader.withDefault("dead-letter-file"),
+    deadLetterMaxBytes: reader.withDefault("dead-letter-max-bytes"),
     sinkTimeoutMs: reader.withDefault("sink-timeout"),
     requestTimeoutMs: reader.withDefault("request-timeout"),
     shutdownTimeoutMs: reader.withDefault("shutdown-timeout"),

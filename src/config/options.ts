@@ -115,6 +115,11 @@ export const OPTIONS = {
     help: "JSON-lines file where signed but invalid events are kept.",
     doc: "JSON-lines file (in the working directory by default) where signed but invalid deliveries are kept. Opened (created, empty) at start-up, so a location that cannot be written is a start-up error.",
   }),
+  "dead-letter-max-bytes": option({
+    env: "TELNYX_RELAY_DEAD_LETTER_MAX_BYTES", value: "SIZE", default: "64MiB", parse: (text) => parseSize(text, MAX_SPOOL_BYTES), group: "output",
+    help: "Dead-letter file size limit; past it new dead letters are refused (503).",
+    doc: "Dead-letter file size limit (also `GiB`). Past it a new dead letter is refused: the invalid delivery is answered `503 dead_letter_unavailable` (Telnyx delivers it again) instead of `400`, and nothing old is deleted. Moving or truncating the file makes room. Identical deliveries are stored once.",
+  }),
   "sink-timeout": option({
     env: "TELNYX_RELAY_SINK_TIMEOUT", value: "DURATION", default: "5s", parse: parsePositiveDurationMs, group: "output",
     help: "How long a request waits for a blocked stdout before 503.",

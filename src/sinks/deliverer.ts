@@ -3,7 +3,7 @@ import type { Metrics } from "../lib/metrics.ts";
 import type { SpooledEvent } from "../spool/journal.ts";
 import type { Transport } from "../transports/transport.ts";
 import { createQueue } from "../lib/queue.ts";
-import type { DeadLetterFile } from "./dead-letter.ts";
+import type { BoundedDeadLetterFile } from "./dead-letter.ts";
 
 /** What {@link createDeliverer} needs. */
 export interface DelivererOptions {
@@ -11,7 +11,7 @@ export interface DelivererOptions {
   readonly transport: Transport;
   /** Marks an event done in the spool (acknowledged or dead-lettered). */
   readonly ack: (id: string) => void;
-  readonly deadLetters: DeadLetterFile;
+  readonly deadLetters: BoundedDeadLetterFile;
   /** Sends in flight at once. */
   readonly concurrency: number;
   /** The first retry waits up to this long (then doubling). */
@@ -131,7 +131,7 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
 
   async function deadLetter(item: Attempt, refused: Refusal): Promise<void> {
     const { id } = item.event;
-    const kept = await deadLetters.write({
+    const result = await deadLetters.append({
       receivedAt: new Date(item.event.acceptedAt).toISOString(),
       reason: "downstream_rejected",
       detail: `${refused.detail}; not retried`,
@@ -140,10 +140,15 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
       event: item.event.json,
     });
     if (stopped) return;
-    if (kept) {
+    if (result === "kept" || result === "duplicate") {
       ack(id);
-      metrics.deadLettered();
-      log.warn("event dead-lettered", { id, detail: refused.detail, file: deadLetters.path });
+      if (result === "kept") metrics.deadLettered();
+      log.warn("event dead-lettered", { id, detail: refused.detail, file: deadLetters.path, ...(result === "duplicate" ? { alreadyThere: true } : {}) });
+    } else if (result === "full") {
+      // The file is at --dead-letter-max-bytes: the event stays spooled and its write is tried
+      // again later, without holding up the events the downstream does take.
+      log.error("dead-letter file full; the event stays spooled", { id, file: deadLetters.path });
+      park(item);
     } else {
       // Only the write is tried again (the downstream's answer is kept), after a pause.
       log.error("dead-letter file not writable; the event stays spooled", { id, file: deadLetters.path });
@@ -151,6 +156,19 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
       closeGate(backoff(++failures));
     }
   }
+
+  // Refused events waiting for room in a full dead-letter file: re-queued together, once a cap of
+  // the backoff has passed (one timer for all of them).
+  const parked: Attempt[] = [];
+  let parkTimer: ReturnType<typeof setTimeout> | undefined;
+  const park = (item: Attempt): void => {
+    parked.push(item);
+    parkTimer ??= setTimeout(() => {
+      parkTimer = undefined;
+      for (const waiting of parked.splice(0)) ready.push(waiting);
+      pump();
+    }, maxDelayMs);
+  };
 
   const backoff = (n: number): number => random() * Math.min(maxDelayMs, baseDelayMs * 2 ** Math.min(n - 1, 30));
 
@@ -163,6 +181,8 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
     stop() {
       stopped = true;
       ready.clear(); // still in the spool: the next start sends them
+      parked.length = 0;
+      if (parkTimer !== undefined) clearTimeout(parkTimer);
       if (gate !== undefined) clearTimeout(gate);
       gate = undefined;
     },

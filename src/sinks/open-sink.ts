@@ -6,7 +6,7 @@ import type { Transport } from "../transports/transport.ts";
 import { createHttpTransport } from "../transports/http/http-transport.ts";
 import type { Logger } from "../lib/log.ts";
 import type { Metrics } from "../lib/metrics.ts";
-import type { DeadLetterFile } from "./dead-letter.ts";
+import type { BoundedDeadLetterFile } from "./dead-letter.ts";
 import type { Sink } from "./sink.ts";
 import { createStreamSink } from "./stream-sink.ts";
 import { createSyncSink } from "./sync-sink.ts";
@@ -20,7 +20,7 @@ export interface OpenSinkDeps {
   readonly now: () => number;
   readonly metrics: Metrics;
   /** Where events the downstream refused for good are kept (spooled mode); the caller closes it. */
-  readonly deadLetters: DeadLetterFile;
+  readonly deadLetters: BoundedDeadLetterFile;
   /** The process's dedup set: spooled mode fills it with the ids the spool remembers. */
   readonly dedup: Dedup;
   /** Called once when stdout fails for good (the reader went away). */

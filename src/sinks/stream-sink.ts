@@ -1,6 +1,7 @@
 import type { Writable } from "node:stream";
 import type { EncodedEvent } from "../pipeline/cloud-event.ts";
 import { reject, type Rejection } from "../pipeline/rejection.ts";
+import { createBatchedWriter } from "../lib/batched-writer.ts";
 import { createDeadlineWaits } from "../lib/deadline-waits.ts";
 import { within } from "../lib/within.ts";
 import { DELIVERED, type Delivered, type Sink } from "./sink.ts";
@@ -45,16 +46,11 @@ export function createStreamSink(options: StreamSinkOptions): Sink {
   const { stream, timeoutMs, onFatal, now } = options;
   const maxBufferedBytes = Math.max(options.maxBufferedBytes, stream.writableHighWaterMark);
   let failure: Error | undefined;
-  let corked = false;
   // Resolved by the next 'drain' (or failure); shared by every request waiting for room.
   let room: Promise<void> | undefined;
   let freeRoom: (() => void) | undefined;
 
-  const uncork = (): void => {
-    corked = false;
-    stream.uncork();
-  };
-
+  const batched = createBatchedWriter(stream);
   const fail = (error: Error): void => {
     if (failure !== undefined) return;
     failure = error;
@@ -88,19 +84,14 @@ export function createStreamSink(options: StreamSinkOptions): Sink {
     }
     if (failure !== undefined) return unavailable();
 
-    if (!corked) {
-      // Every line written in this turn of the event loop (all the requests it handled) leaves
-      // in one system call; uncorking at the next tick instead made one write per event.
-      corked = true;
-      stream.cork();
-      setImmediate(uncork);
-    }
-    // A timeout here leaves the line in the buffer: it may still come out after the 503, and Telnyx
-    // will deliver the event again. A duplicate with the same id, never a loss.
+    // Every line written in this turn of the event loop (all the requests it handled) leaves in one
+    // system call (see createBatchedWriter). A timeout here leaves the line in the buffer: it may
+    // still come out after the 503, and Telnyx will deliver the event again. A duplicate with the
+    // same id, never a loss.
     const inTime = await new Promise<boolean>((resolve) => {
       const write = ++writes;
       waiting.add(write, resolve, deadline);
-      stream.write(line, (error) => {
+      batched(line, (error) => {
         if (error) fail(error);
         waiting.take(write)?.(true);
       });
@@ -112,7 +103,7 @@ export function createStreamSink(options: StreamSinkOptions): Sink {
   // The requests whose line is being written, until their deadline: one timer for all (a write
   // completes within a turn or two of the event loop, unless the reader stalls).
   let writes = 0;
-  const waiting = createDeadlineWaits<number, (inTime: boolean) => void>(SWEEP_MS, (resolve) => resolve(false));
+  const waiting = createDeadlineWaits<number, (inTime: boolean) => void>(SWEEP_MS, (resolve) => resolve(false), now);
 
   async function close(flushTimeoutMs: number): Promise<void> {
     if (failure !== undefined || stream.writableLength === 0) return;

@@ -70,6 +70,7 @@ describe("loadConfig() options from flags and environment variables", () => {
     ["tolerance", "TELNYX_RELAY_TOLERANCE", "2m", "toleranceSeconds", 120, "10s"],
     ["body-limit", "TELNYX_RELAY_BODY_LIMIT", "1MiB", "bodyLimit", 1048576, "1024"],
     ["dead-letter-file", "TELNYX_RELAY_DEAD_LETTER_FILE", "/var/spool/dead.jsonl", "deadLetterFile", "/var/spool/dead.jsonl", "/tmp/x"],
+    ["dead-letter-max-bytes", "TELNYX_RELAY_DEAD_LETTER_MAX_BYTES", "1MiB", "deadLetterMaxBytes", 1048576, "2048"],
     ["sink-timeout", "TELNYX_RELAY_SINK_TIMEOUT", "250ms", "sinkTimeoutMs", 250, "1s"],
     ["request-timeout", "TELNYX_RELAY_REQUEST_TIMEOUT", "1m", "requestTimeoutMs", 60000, "40s"],
     ["shutdown-timeout", "TELNYX_RELAY_SHUTDOWN_TIMEOUT", "6", "shutdownTimeoutMs", 6000, "8s"],

@@ -8,7 +8,7 @@ import { createDeliverer, type Deliverer, type DelivererOptions } from "../../sr
 import type { Outgoing, SendOutcome } from "../../src/transports/transport.ts";
 import { createLogger } from "../../src/lib/log.ts";
 import { createMetrics, type Metrics } from "../../src/lib/metrics.ts";
-import { createDeadLetterFile, type DeadLetter, type DeadLetterFile } from "../../src/sinks/dead-letter.ts";
+import { createDeadLetterFile, type BoundedDeadLetterFile, type DeadLetter } from "../../src/sinks/dead-letter.ts";
 
 /** What the spool hands the deliverer: an encoded event and when the relay accepted it. */
 interface Spooled {
@@ -102,13 +102,24 @@ function fakeTransport(fallback: SendOutcome = DELIVERED): FakeTransport {
   return fake;
 }
 
+/** A dead-letter file whose writes resolve when the test says (true: kept, false: failed). */
+function fakeDeadLetters(path: string, write: (record: DeadLetter) => Promise<boolean>): BoundedDeadLetterFile {
+  return {
+    path,
+    write,
+    append: async (record) => ((await write(record)) ? "kept" : "failed"),
+    stats: () => ({ bytes: 0, duplicates: 0, refused: 0 }),
+    close: async () => {},
+  };
+}
+
 interface Harness {
   readonly deliverer: Deliverer;
   readonly transport: FakeTransport;
   readonly acks: string[];
   readonly logs: Array<Record<string, unknown>>;
   readonly metrics: Metrics;
-  readonly deadLetters: DeadLetterFile;
+  readonly deadLetters: BoundedDeadLetterFile;
   counter(name: string): number;
   retryDelays(id: string): number[];
 }
@@ -149,7 +160,7 @@ function harness(overrides: Partial<Omit<DelivererOptions, "transport" | "ack">>
   };
 }
 
-async function readDeadLetters(file: DeadLetterFile): Promise<Array<Record<string, unknown>>> {
+async function readDeadLetters(file: BoundedDeadLetterFile): Promise<Array<Record<string, unknown>>> {
   const text = await readFile(file.path, "utf8");
   return text
     .split("\n")
@@ -353,14 +364,10 @@ describe("createDeliverer().stop()", () => {
     async () => {
       const written = deferred<boolean>();
       const writes: DeadLetter[] = [];
-      const deadLetters: DeadLetterFile = {
-        path: join(dir, "fake-dead.jsonl"),
-        write: (record) => {
-          writes.push(record);
-          return written.promise;
-        },
-        close: async () => {},
-      };
+      const deadLetters = fakeDeadLetters(join(dir, "fake-dead.jsonl"), (record) => {
+        writes.push(record);
+        return written.promise;
+      });
       const h = harness({ deadLetters });
       const event = spooled();
       h.transport.script(event.id, [reject(422, "no")]);
@@ -378,14 +385,10 @@ describe("createDeliverer().stop()", () => {
     async () => {
       const written = deferred<boolean>();
       let writes = 0;
-      const deadLetters: DeadLetterFile = {
-        path: join(dir, "fake-dead-2.jsonl"),
-        write: () => {
-          writes++;
-          return written.promise;
-        },
-        close: async () => {},
-      };
+      const deadLetters = fakeDeadLetters(join(dir, "fake-dead-2.jsonl"), () => {
+        writes++;
+        return written.promise;
+      });
       const h = harness({ deadLetters, baseDelayMs: 60_000, maxDelayMs: 60_000 });
       const event = spooled();
       h.transport.script(event.id, [reject(422, "no")]);
@@ -400,6 +403,24 @@ describe("createDeliverer().stop()", () => {
       assert.equal(left, 0);
     },
   );
+});
+
+describe("createDeliverer() with a full dead-letter file", () => {
+  test("a refused event stays spooled and its write is tried again later, while other events are still delivered", async () => {
+    // Smaller than any record: every dead letter finds the file full.
+    const h = harness({ deadLetters: createDeadLetterFile(join(dir, `dead-full-${++serial}.jsonl`), { maxBytes: 10 }) });
+    const refused = spooled();
+    const taken = spooled();
+    h.transport.script(refused.id, [reject(422, "no")]);
+    h.deliverer.deliver(refused);
+    h.deliverer.deliver(taken);
+    const fullLines = () => h.logs.filter((line) => line["message"] === "dead-letter file full; the event stays spooled").length;
+    await waitFor(() => fullLines() >= 2, "the full file's write tried twice");
+    await waitFor(() => h.acks.includes(taken.id), "the other event acknowledged");
+    h.deliverer.stop();
+    assert.equal(h.acks.includes(refused.id), false, "the refused event is not acknowledged");
+    assert.equal(h.counter("telnyx_relay_events_dead_lettered_total"), 0);
+  });
 });
 
 describe("createDeliverer() backoff", () => {

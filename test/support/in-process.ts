@@ -46,6 +46,7 @@ export async function startTestRelay(keys: TestKeys, overrides: Partial<Config> 
     toleranceSeconds: optionDefault("tolerance"),
     bodyLimit: optionDefault("body-limit"),
     deadLetterFile: "/nonexistent-dir/dead-letter.jsonl",
+    deadLetterMaxBytes: optionDefault("dead-letter-max-bytes"),
     sinkTimeoutMs: 2000,
     requestTimeoutMs: optionDefault("request-timeout"),
     shutdownTimeoutMs: 5000,
