@@ -2,10 +2,11 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
 import { SEED_BODY, SEED_FIELDS } from "../../scripts/seed-event.ts";
-import { encodeCloudEvent, REFER_STATUS_TYPE, toCloudEvent } from "../../src/pipeline/cloud-event.ts";
+import { REFER_STATUS_TYPE } from "../../src/events/texml.ts";
+import { encodeCloudEvent, toCloudEvent } from "../../src/pipeline/cloud-event.ts";
 import { eventId } from "../../src/pipeline/event-id.ts";
 import { parseForm } from "../../src/pipeline/parse-form.ts";
-import { validateReferStatus, type ReferStatusEvent } from "../../src/pipeline/validate.ts";
+import { validateReferStatus, type ReferStatusEvent } from "../../src/pipeline/validate-refer-status.ts";
 import { mulberry32 } from "../support/random.ts";
 
 type Fields = ReadonlyArray<readonly [string, string]>;

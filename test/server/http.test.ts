@@ -265,7 +265,7 @@ describe("the relay over HTTP", () => {
     const text = await metrics.text();
     assert.match(text, /^telnyx_relay_requests_total\{status="200"\} [1-9][0-9]*$/m);
     assert.match(text, /^telnyx_relay_verification_failures_total\{reason="bad_signature"\} [1-9][0-9]*$/m);
-    assert.match(text, /^telnyx_relay_events_duplicate_total [1-9][0-9]*$/m);
+    assert.match(text, /^telnyx_relay_events_duplicate_total\{type="com\.telnyx\.texml\.refer\.status"\} [1-9][0-9]*$/m);
   });
 
   test("a signed but invalid event → 400 with the reason, kept in the dead-letter file, not on stdout", async () => {

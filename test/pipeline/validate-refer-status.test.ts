@@ -4,7 +4,8 @@ import { describe, test } from "node:test";
 import { SEED_BODY, SEED_FIELDS } from "../../scripts/seed-event.ts";
 import { parseForm } from "../../src/pipeline/parse-form.ts";
 import type { Rejection } from "../../src/pipeline/rejection.ts";
-import { REFER_CALL_STATUSES, validateReferStatus, type ReferStatusEvent, type Valid } from "../../src/pipeline/validate.ts";
+import { REFER_CALL_STATUSES } from "../../src/events/texml.ts";
+import { validateReferStatus, type ReferStatusEvent, type Valid } from "../../src/pipeline/validate-refer-status.ts";
 
 type Fields = ReadonlyArray<readonly [string, string]>;
 
