@@ -4,7 +4,7 @@ import { describe, test } from "node:test";
 import { SEED_BODY, SEED_FIELDS } from "../../scripts/seed-event.ts";
 import { parseForm } from "../../src/pipeline/parse-form.ts";
 import type { Rejection } from "../../src/pipeline/rejection.ts";
-import { REFER_CALL_STATUSES } from "../../src/events/texml.ts";
+import { REFER_CALL_STATUSES, REFER_STATUS_TYPE } from "../../src/events/texml.ts";
 import { validateReferStatus, type ReferStatusEvent, type Valid } from "../../src/pipeline/validate-refer-status.ts";
 
 type Fields = ReadonlyArray<readonly [string, string]>;
@@ -45,6 +45,14 @@ describe("validateReferStatus() on valid events", () => {
   test("validateReferStatus() accepts the seed body as parsed by parseForm()", () => {
     const event = expectEvent(validateReferStatus(parseForm(SEED_BODY)));
     assert.deepEqual(Object.entries(event.data), SEED_FIELDS.map(([name, value]) => [name, value]));
+  });
+
+  test("validateReferStatus() gives the event its CloudEvent attributes from the registry's REFER entry", () => {
+    const event = expectEvent(validateReferStatus(SEED_FIELDS));
+    assert.equal(event.type, REFER_STATUS_TYPE);
+    assert.equal(event.source, "urn:telnyx:account:f5586561-8ff0-4291-a51b-c7dfe4139ff9");
+    assert.equal(event.subject, event.callSid);
+    assert.equal(event.accountSid, "f5586561-8ff0-4291-a51b-c7dfe4139ff9");
   });
 
   test("validateReferStatus() gives data a null prototype", () => {
@@ -202,6 +210,21 @@ describe("validateReferStatus() on invalid events", () => {
     const detail = expectInvalid(validateReferStatus(withField("ReferCallStatus", "x".repeat(10_000))));
     assert.ok(detail.length < 300, `${detail.length} characters`);
     assert.ok(detail.includes("…"));
+  });
+
+  test("validateReferStatus() words and orders its problems exactly as before the registry", () => {
+    // Captured from the REFER-only validator (commit 909f319): a detail is part of the HTTP answer.
+    const cases: ReadonlyArray<readonly [Fields, string]> = [
+      [[], "AccountSid is missing; CallSid is missing; CallSidLegacy is missing; ReferCallStatus is missing; Timestamp is missing"],
+      [
+        [...withField("ReferCallStatus", "ringing", withField("Timestamp", undefined)), ["CallSid", "again"], ["X", "1"], ["X", "2"]],
+        'CallSid is repeated; X is repeated; Timestamp is missing; ReferCallStatus "ringing" is not one of failed, in-progress, busy, canceled, no-answer',
+      ],
+      [[...withField("CallSidLegacy", ""), ["NotifySipResponseCode", "7"]], "NotifySipResponseCode is repeated; CallSidLegacy is empty"],
+      [withField("Timestamp", "yesterday"), 'Timestamp "yesterday" is not a valid date-time with a time zone (RFC 3339 or RFC 2822)'],
+      [withField("ReferSipResponseCode", "20"), 'ReferSipResponseCode "20" is not a SIP status code (100-699)'],
+    ];
+    for (const [fields, detail] of cases) assert.equal(expectInvalid(validateReferStatus(fields)), detail);
   });
 
   test("validateReferStatus() keeps a detail on one line when a bad value holds a newline", () => {
