@@ -1,11 +1,13 @@
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import { describe, test } from "node:test";
 
-import { SEED_FIELDS } from "../../scripts/seed-event.ts";
+import { EXAMPLES, SEED_FIELDS } from "../../scripts/seed-event.ts";
 import { defineFormEventType, type FormEventType } from "../../src/events/event-type.ts";
 import { ACCEPTED_CONTENT_TYPES, ACCEPTED_MEDIA_TYPES, acceptedMediaType, EVENT_TYPES, recogniseEvent } from "../../src/events/registry.ts";
 import { REFER_STATUS, REFER_STATUS_TYPE } from "../../src/events/texml.ts";
-import { indexFields } from "../../src/pipeline/decode.ts";
+import { decodeBody, indexFields } from "../../src/pipeline/decode.ts";
+import { validateEvent } from "../../src/pipeline/validate.ts";
 
 type Fields = ReadonlyArray<readonly [string, string]>;
 
@@ -117,4 +119,19 @@ describe("acceptedMediaType()", () => {
       assert.equal(acceptedMediaType(contentType), undefined);
     });
   }
+});
+
+describe("the examples (scripts/seed-event.ts)", () => {
+  test("every registered type has exactly one example, and each example is recognised and validated as its type", () => {
+    assert.deepEqual(EXAMPLES.map((example) => example.type).sort(), EVENT_TYPES.map((entry) => entry.type).sort());
+    for (const example of EXAMPLES) {
+      const media = acceptedMediaType(example.contentType);
+      assert.ok(media, example.type);
+      const body = decodeBody(media, Buffer.from(example.body));
+      const type = recogniseEvent(body);
+      assert.equal(type.type, example.type);
+      const result = validateEvent(type, body);
+      assert.equal(result.ok, true, result.ok ? "" : result.detail);
+    }
+  });
 });
