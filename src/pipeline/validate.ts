@@ -30,24 +30,37 @@ export interface Validated {
   readonly event: ValidEvent;
 }
 
+/** A field with a value rule, read once from its table. */
+interface CheckedField {
+  readonly name: string;
+  readonly rule: FieldRule;
+  readonly values: ReadonlySet<string> | undefined;
+}
+
 /** A field table read once into the two passes the validator makes. */
 interface CompiledTable {
   readonly required: readonly string[];
-  readonly checked: ReadonlyArray<readonly [string, FieldRule, ReadonlySet<string> | undefined]>;
+  readonly checked: readonly CheckedField[];
 }
 
 const compiled = new WeakMap<FormEventType, CompiledTable>();
+// The type validated last: most deliveries are of the same type as the one before.
+let lastType: FormEventType | undefined;
+let lastTable: CompiledTable | undefined;
 
 function compile(type: FormEventType): CompiledTable {
+  if (type === lastType) return lastTable as CompiledTable;
   let table = compiled.get(type);
   if (table === undefined) {
     const rules = Object.entries(type.fields) as Array<[string, FieldRule]>;
     table = {
       required: rules.filter(([, rule]) => rule.required).map(([name]) => name),
-      checked: rules.filter(([, rule]) => rule.oneOf || rule.format).map(([name, rule]) => [name, rule, rule.oneOf && new Set(rule.oneOf)] as const),
+      checked: rules.filter(([, rule]) => rule.oneOf || rule.format).map(([name, rule]) => ({ name, rule, values: rule.oneOf && new Set(rule.oneOf) })),
     };
     compiled.set(type, table);
   }
+  lastType = type;
+  lastTable = table;
   return table;
 }
 
@@ -83,7 +96,7 @@ export function validateEvent(type: EventType, body: DecodedBody): Validated | R
   }
 
   let time: string | undefined;
-  for (const [name, rule, values] of checked) {
+  for (const { name, rule, values } of checked) {
     const value = data[name];
     if (!value) continue; // absent or empty: a required one was reported above
     if (values !== undefined && !values.has(value)) {
