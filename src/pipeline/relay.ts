@@ -52,9 +52,9 @@ export type Relay = (delivery: Delivery) => Promise<Accepted | Rejection>;
  * registry (src/events/).
  *
  * A Content-Type that no registered type uses is refused (415) before anything else, as the HTTP
- * handler does before reading the body. Nothing is parsed before the signature holds. A signed delivery that is not a valid event is
- * written to the dead-letter file before it is refused (and refused with 503 if that write fails,
- * so Telnyx delivers it again): a signed event is never dropped.
+ * handler does before reading the body. Nothing is parsed before the signature holds. A signed
+ * delivery that is not a valid event is written to the dead-letter file before it is refused (and
+ * refused with 503 if that write fails, so Telnyx delivers it again): a signed event is never dropped.
  *
  * @param options The verifier, the dedup and sink stages, the dead-letter file, metrics and the clock.
  * @returns A function from a delivery to its outcome.

@@ -118,7 +118,9 @@ describe("the relay over HTTP", () => {
     for (const contentType of ["application/json", "text/plain", "multipart/form-data; boundary=x", "application/x-www-form-urlencodedx"]) {
       test(`Content-Type ${contentType} → 415`, async () => {
         const headers = { "content-type": contentType, ...signDelivery(keys.privateKey, SEED_BODY, nowSeconds()) };
-        assertRefused(await post(relay.url, SEED_BODY, headers), 415, "unsupported_media_type");
+        const answer = await post(relay.url, SEED_BODY, headers);
+        assertRefused(answer, 415, "unsupported_media_type");
+        assert.equal(answer.headers.get("accept-post"), "application/x-www-form-urlencoded");
       });
     }
     test("no Content-Type → 415", async () => {
