@@ -1,6 +1,7 @@
 // npm run demo: the main job end to end, with nothing to configure. Makes a throwaway Ed25519 key
-// pair, starts the relay with its public key on a free port, POSTs the seed REFER status callback
-// signed the way Telnyx signs, prints the event line the relay writes to stdout, then stops it.
+// pair, starts the relay with its public key on a free port, POSTs one example of every event type
+// the relay knows (scripts/seed-event.ts EXAMPLES) signed the way Telnyx signs, prints the event
+// line the relay writes to stdout for each, then stops it.
 import { spawn } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
 import { once } from "node:events";
@@ -10,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { signDelivery } from "../src/crypto/sign.ts";
-import { SEED_BODY } from "./seed-event.ts";
+import { EXAMPLES } from "./seed-event.ts";
 
 const { publicKey, privateKey } = generateKeyPairSync("ed25519");
 // The public key as Telnyx's portal shows it: base64 of the raw 32 bytes (the DER minus its 12-byte prefix).
@@ -43,19 +44,22 @@ const port = await new Promise<number>((resolve, reject) => {
   });
   relay.once("exit", (code) => reject(new Error(`the relay exited early with status ${code}`)));
 });
-const firstEvent = once(events, "line");
+const lines = events[Symbol.asyncIterator]();
 
 const url = `http://127.0.0.1:${port}${path}`;
-say(`POST ${url} with the seed REFER status callback, signed with a throwaway key`);
-const response = await fetch(url, {
-  method: "POST",
-  headers: { "content-type": "application/x-www-form-urlencoded", ...signDelivery(privateKey, SEED_BODY, Math.floor(Date.now() / 1000)) },
-  body: SEED_BODY,
-});
-say(`the relay answered ${response.status} ${(await response.text()).trim()}`);
-if (response.status !== 200) process.exitCode = 1;
-else {
-  const [line] = (await firstEvent) as [string];
+for (const example of EXAMPLES) {
+  say(`POST ${url} with an example ${example.type} event, signed with a throwaway key`);
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": example.contentType, ...signDelivery(privateKey, example.body, Math.floor(Date.now() / 1000)) },
+    body: example.body,
+  });
+  say(`the relay answered ${response.status} ${(await response.text()).trim()}`);
+  if (response.status !== 200) {
+    process.exitCode = 1;
+    break;
+  }
+  const { value: line } = await lines.next();
   say("the event line it wrote to stdout:");
   process.stdout.write(`${line}\n`);
 }

@@ -1,5 +1,7 @@
 // The example REFER status callback from Telnyx's API reference (TexmlReferStatusWebhook), as the
-// form body Telnyx POSTs. Shared by the demo and the tests.
+// form body Telnyx POSTs, and one example delivery per registered event type. Shared by the demo,
+// the bench and the tests.
+import { REFER_STATUS_TYPE } from "../src/events/texml.ts";
 
 /** The seed event's fields, in the reference's order. */
 export const SEED_FIELDS: ReadonlyArray<readonly [string, string]> = [
@@ -24,3 +26,19 @@ export function encodeForm(fields: ReadonlyArray<readonly [string, string]>): st
 
 /** The seed event's body. */
 export const SEED_BODY = encodeForm(SEED_FIELDS);
+
+/** An example delivery of one event type, as Telnyx would POST it (before signing). */
+export interface ExampleDelivery {
+  /** The CloudEvents type it must come out as. */
+  readonly type: string;
+  readonly contentType: string;
+  readonly body: string;
+}
+
+/**
+ * One example per event type in the registry (src/events/registry.ts): `npm run demo` sends each,
+ * and a test checks that every registered type has one and that it validates as that type.
+ */
+export const EXAMPLES: readonly ExampleDelivery[] = [
+  { type: REFER_STATUS_TYPE, contentType: "application/x-www-form-urlencoded", body: SEED_BODY },
+];

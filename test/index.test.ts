@@ -21,6 +21,36 @@ test("the library verifies, parses and validates the seed event as the README sh
   assert.equal(library.statusOf("bad_signature"), 401);
 });
 
+test("the library verifies, decodes, recognises and validates the seed event with the registry, as the README shows", () => {
+  const keys = makeKeys();
+  const verify = library.createVerifier({ keys: [library.parsePublicKey(keys.portalKey)], toleranceSeconds: 300, now: Date.now });
+  const headers = library.signDelivery(keys.privateKey, SEED_BODY, nowSeconds());
+  const media = library.acceptedMediaType("application/x-www-form-urlencoded");
+  assert.equal(media, "form");
+  assert.equal(library.acceptedMediaType("application/json"), undefined);
+  const verified = verify(headers["telnyx-timestamp"], headers["telnyx-signature-ed25519"], Buffer.from(SEED_BODY));
+  assert.ok(verified.ok && media !== undefined);
+  const body = library.decodeBody(media, verified.body);
+  const type = library.recogniseEvent(body);
+  assert.equal(type, library.REFER_STATUS);
+  assert.ok(library.EVENT_TYPES.includes(type));
+  const result = library.validateEvent(type, body);
+  assert.ok(result.ok);
+  const event = library.toCloudEvent(result.event, library.deriveEventId(type, body));
+  assert.equal(event.type, "com.telnyx.texml.refer.status");
+  assert.equal(event.subject, "v3:9X2vxPDFY2RHSJ1EdMS0RHRksMTg7ldNxdjWbVr9zBjbGjGsSe-aiQ");
+  assert.equal(event.time, "2024-01-15T10:30:00Z");
+  assert.equal(event.id, library.eventId(library.parseForm(SEED_BODY)));
+  assert.equal(library.encodeCloudEvent(result.event, event.id).json, JSON.stringify(event));
+});
+
+test("the library's validateEvent() refuses a REFER status callback with a bad value, naming the field", () => {
+  const body = library.decodeBody("form", Buffer.from(SEED_BODY.replace("in-progress", "ringing")));
+  const result = library.validateEvent(library.recogniseEvent(body), body);
+  assert.equal(result.ok, false);
+  assert.match(result.ok ? "" : result.detail, /^ReferCallStatus "ringing" is not one of/);
+});
+
 test("the library's verifier refuses the same event with one byte changed", () => {
   const keys = makeKeys();
   const verify = library.createVerifier({ keys: [library.parsePublicKey(keys.portalKey)], toleranceSeconds: 300, now: Date.now });

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { EVENT_TYPES } from "../events/registry.ts";
+
 /** Latency buckets, in seconds: from a loopback round trip to a downstream near its timeout. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -14,10 +16,10 @@ export interface Metrics {
   request(status: number): void;
   /** A request failed the signature check for `reason`. */
   verificationFailure(reason: string): void;
-  /** An event was handed to the sink (stdout written, forwarded, or spooled). */
-  accepted(): void;
-  /** A redelivery was recognised and not handed on again. */
-  duplicate(): void;
+  /** An event of CloudEvents type `type` was handed to the sink (stdout written, forwarded, or spooled). */
+  accepted(type: string): void;
+  /** A redelivery of an event of type `type` was recognised and not handed on again. */
+  duplicate(type: string): void;
   /** The downstream acknowledged an event, `seconds` after the relay accepted it. */
   forwarded(seconds: number): void;
   /** A forward attempt will be retried. */
@@ -35,6 +37,8 @@ export interface Metrics {
 /**
  * Makes an empty set of metrics.
  *
+ * @param eventTypes The CloudEvents types whose event counters are shown from the start, at 0 (so a
+ *   rate over them is defined before the first event); others appear when first counted.
  * @returns The metrics.
  * @example
  * ```ts
@@ -43,11 +47,11 @@ export interface Metrics {
  * metrics.render(); // "# HELP telnyx_relay_requests_total …"
  * ```
  */
-export function createMetrics(): Metrics {
+export function createMetrics(eventTypes: readonly string[] = EVENT_TYPES.map((entry) => entry.type)): Metrics {
   const requests = new Map<number, number>();
   const failures = new Map<string, number>();
-  let accepted = 0;
-  let duplicates = 0;
+  const accepted = new Map<string, number>(eventTypes.map((type) => [type, 0]));
+  const duplicates = new Map<string, number>(eventTypes.map((type) => [type, 0]));
   let forwarded = 0;
   let retries = 0;
   let deadLettered = 0;
@@ -64,8 +68,8 @@ export function createMetrics(): Metrics {
   return {
     request: (status) => bump(requests, status),
     verificationFailure: (reason) => bump(failures, reason),
-    accepted: () => void accepted++,
-    duplicate: () => void duplicates++,
+    accepted: (type) => bump(accepted, type),
+    duplicate: (type) => bump(duplicates, type),
     forwarded(latency) {
       // A clock stepped back (or a recovered event stamped ahead) must not count as negative time.
       const seconds = Math.max(0, latency);
@@ -96,8 +100,9 @@ export function createMetrics(): Metrics {
         "Requests that failed the Telnyx signature check, by reason.",
         [...failures].map(([reason, n]) => [`{reason="${reason}"}`, n]),
       );
-      family("telnyx_relay_events_accepted_total", "counter", "Verified, valid events handed to the sink.", [["", accepted]]);
-      family("telnyx_relay_events_duplicate_total", "counter", "Redeliveries answered 200 and not handed on again.", [["", duplicates]]);
+      const byType = (counts: Map<string, number>): Array<[string, number]> => [...counts].map(([type, n]) => [`{type=${labelValue(type)}}`, n]);
+      family("telnyx_relay_events_accepted_total", "counter", "Verified, valid events handed to the sink, by CloudEvents type.", byType(accepted));
+      family("telnyx_relay_events_duplicate_total", "counter", "Redeliveries answered 200 and not handed on again, by CloudEvents type.", byType(duplicates));
       family("telnyx_relay_events_forwarded_total", "counter", "Events acknowledged by the downstream.", [["", forwarded]]);
       family("telnyx_relay_delivery_retries_total", "counter", "Forward attempts that will be retried.", [["", retries]]);
       family("telnyx_relay_events_dead_lettered_total", "counter", "Events written to the dead-letter file.", [["", deadLettered]]);
@@ -125,4 +130,9 @@ export function createMetrics(): Metrics {
       return `${lines.join("\n")}\n`;
     },
   };
+}
+
+/** A label value in the exposition format: quoted, with `\\`, `"` and newlines escaped. */
+function labelValue(value: string): string {
+  return `"${value.replace(/[\\"\n]/g, (c) => (c === "\n" ? "\\n" : `\\${c}`))}"`;
 }

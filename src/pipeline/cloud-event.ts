@@ -1,7 +1,4 @@
-import type { ReferStatusEvent } from "./validate.ts";
-
-/** The CloudEvents type of a TeXML REFER status callback. */
-export const REFER_STATUS_TYPE = "com.telnyx.texml.refer.status";
+import type { ValidEvent } from "./validate.ts";
 
 /** A CloudEvents 1.0 event in structured JSON form. */
 export interface CloudEvent {
@@ -9,45 +6,57 @@ export interface CloudEvent {
   readonly id: string;
   readonly source: string;
   readonly type: string;
-  readonly time: string;
-  readonly subject: string;
+  /** Absent when the event type has no time field, or it was empty. */
+  readonly time?: string;
+  /** Absent when the event type has no subject field, or it was empty. */
+  readonly subject?: string;
   readonly datacontenttype: "application/json";
   readonly data: Readonly<Record<string, string>>;
 }
 
-/** An event ready for a sink: its id and its CloudEvent JSON text (one line, no newline). */
+/** An event ready for a sink: its id, its CloudEvent JSON text (one line, no newline), its type and subject. */
 export interface EncodedEvent {
   readonly id: string;
   readonly json: string;
+  /**
+   * The CloudEvents `type`, for labelling (metrics, logs, routing). The relay always sets it;
+   * optional only because events read back from a worker frame or a spool record do not carry it yet.
+   */
+  readonly type?: string;
+  /** The CloudEvents `subject`, when the event has one. */
+  readonly subject?: string | undefined;
 }
 
 /**
- * The CloudEvent of a valid REFER status event as JSON text, encoded once for every sink.
+ * The CloudEvent of a valid event as JSON text, encoded once for every sink.
  *
- * The same object as {@link toCloudEvent} gives, except that `data` is written in body order
- * (JSON.stringify of an object would put integer-like names such as "0" first).
+ * The same object as {@link toCloudEvent} gives, byte for byte as JSON.stringify would write it,
+ * except that `data` is written in body order (JSON.stringify of an object would put integer-like
+ * names such as "0" first).
  *
- * @param event The validated event.
- * @param id The stable event id (see `eventId`).
- * @returns The id and the JSON text.
+ * @param event The validated event (see validateEvent).
+ * @param id The stable event id (see deriveEventId).
+ * @returns The id, the JSON text, the type and the subject.
  * @example
  * ```ts
- * const { json } = encodeCloudEvent(event, eventId(fields));
+ * const { json } = encodeCloudEvent(event, deriveEventId(type, body));
  * process.stdout.write(json + "\n");
  * ```
  */
-export function encodeCloudEvent(event: ReferStatusEvent, id: string): EncodedEvent {
+export function encodeCloudEvent(event: ValidEvent, id: string): EncodedEvent {
   // Written out field by field, in toCloudEvent's order: no envelope object to copy, stringify and
   // cut open per event (measured: the largest allocator among the relay's own functions).
-  let json =
-    `{"specversion":"1.0","id":${quote(id)},"source":${quote(source(event))},"type":"${REFER_STATUS_TYPE}",` +
-    `"time":${quote(event.time)},"subject":${quote(event.callSid)},"datacontenttype":"application/json","data":{`;
+  const { type, subject, time } = event;
+  let json = `{"specversion":"1.0","id":${jsonString(id)},"source":${jsonString(event.source)},"type":${jsonString(type)}`;
+  if (time !== undefined) json += `,"time":${jsonString(time)}`;
+  if (subject !== undefined) json += `,"subject":${jsonString(subject)}`;
+  json += `,"datacontenttype":"application/json","data":{`;
   let first = true;
   for (const [name, value] of event.fields) {
-    json += `${first ? "" : ","}${quote(name)}:${quote(value)}`;
+    json += `${first ? "" : ","}${jsonString(name)}:${jsonString(value)}`;
     first = false;
   }
-  return { id, json: `${json}}}` };
+  return { id, json: `${json}}}`, type, subject };
 }
 
 // What JSON.stringify would escape in a string: '"', '\\', control characters, and UTF-16 surrogates
@@ -55,37 +64,34 @@ export function encodeCloudEvent(event: ReferStatusEvent, id: string): EncodedEv
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
 /** JSON.stringify(text), without calling it for the usual text that needs no escaping. */
-function quote(text: string): string {
+function jsonString(text: string): string {
   return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
 }
 
-/** The CloudEvent `source`: the Telnyx account, as a URN. */
-function source(event: ReferStatusEvent): string {
-  return `urn:telnyx:account:${encodeURIComponent(event.accountSid)}`;
-}
-
 /**
- * Wraps a valid REFER status event in a CloudEvents 1.0 envelope.
+ * Wraps a valid event in a CloudEvents 1.0 envelope.
  *
- * `source` names the Telnyx account (`urn:telnyx:account:<AccountSid>`), `subject` the call, `time`
- * is the event's own `Timestamp` in RFC 3339; `data` holds every field as received.
+ * `source` names the Telnyx account (`urn:telnyx:account:<account>`), `subject` the event's subject
+ * field (for a TeXML callback, the call), `time` is the event's own time field in RFC 3339; `data`
+ * holds every field as received.
  *
  * @param event The validated event.
- * @param id The stable event id (see `eventId`).
+ * @param id The stable event id (see deriveEventId).
  * @returns The CloudEvent.
  * @example
  * ```ts
- * const line = JSON.stringify(toCloudEvent(event, eventId(fields))) + "\n";
+ * const line = JSON.stringify(toCloudEvent(event, id)) + "\n";
  * ```
  */
-export function toCloudEvent(event: ReferStatusEvent, id: string): CloudEvent {
+export function toCloudEvent(event: ValidEvent, id: string): CloudEvent {
+  const { type, subject, time } = event;
   return {
     specversion: "1.0",
     id,
-    source: source(event),
-    type: REFER_STATUS_TYPE,
-    time: event.time,
-    subject: event.callSid,
+    source: event.source,
+    type,
+    ...(time === undefined ? {} : { time }),
+    ...(subject === undefined ? {} : { subject }),
     datacontenttype: "application/json",
     data: event.data,
   };

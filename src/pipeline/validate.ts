@@ -1,22 +1,19 @@
-import { normalizeDateTime } from "./normalize-date-time.ts";
+import type { DecodedBody, EventType, FieldRule, FormEventType } from "../events/event-type.ts";
+import { quoteReceived } from "../lib/quote-received.ts";
+import { FIELD_FORMATS } from "./field-formats.ts";
 import { reject, type Rejection } from "./rejection.ts";
 
-/**
- * `ReferCallStatus` values. The API reference lists the first four; the TeXML `<Refer>` verb page
- * also lists `no-answer`.
- */
-export const REFER_CALL_STATUSES = ["failed", "in-progress", "busy", "canceled", "no-answer"] as const;
-
-/** One of {@link REFER_CALL_STATUSES}. */
-export type ReferCallStatus = (typeof REFER_CALL_STATUSES)[number];
-
-/** A valid TeXML REFER status callback. */
-export interface ReferStatusEvent {
-  readonly accountSid: string;
-  readonly callSid: string;
-  readonly referCallStatus: ReferCallStatus;
-  /** `Timestamp`, normalised to RFC 3339. */
-  readonly time: string;
+/** A valid event of any registered type: what the CloudEvent is made of. */
+export interface ValidEvent {
+  readonly media: "form";
+  /** The CloudEvents `type` of its registry entry. */
+  readonly type: string;
+  /** The CloudEvents `source`: `urn:telnyx:account:<account>`, the account percent-encoded. */
+  readonly source: string;
+  /** The CloudEvents `subject`, when the type names one and it is not empty. */
+  readonly subject: string | undefined;
+  /** The type's time field normalised to RFC 3339, when the type names one and it is not empty. */
+  readonly time: string | undefined;
   /**
    * Every field as received: original names, decoded string values, unknown fields included
    * (Telnyx adds fields over time). A null-prototype record: `__proto__` is just a name. Like any
@@ -28,78 +25,101 @@ export interface ReferStatusEvent {
 }
 
 /** The outcome of a successful validation. */
-export interface Valid {
+export interface Validated {
   readonly ok: true;
-  readonly event: ReferStatusEvent;
+  readonly event: ValidEvent;
 }
 
-const REQUIRED = ["AccountSid", "CallSid", "CallSidLegacy", "ReferCallStatus", "Timestamp"] as const;
-const SIP_CODE_FIELDS = ["NotifySipResponseCode", "ReferSipResponseCode"] as const;
-const SIP_CODE = /^[1-6][0-9]{2}$/;
-const STATUSES: ReadonlySet<string> = new Set(REFER_CALL_STATUSES);
+/** A field with a value rule, read once from its table. */
+interface CheckedField {
+  readonly name: string;
+  readonly rule: FieldRule;
+  readonly values: ReadonlySet<string> | undefined;
+}
+
+/** A field table read once into the two passes the validator makes. */
+interface CompiledTable {
+  readonly required: readonly string[];
+  readonly checked: readonly CheckedField[];
+}
+
+const compiled = new WeakMap<FormEventType, CompiledTable>();
+// The type validated last: most deliveries are of the same type as the one before.
+let lastType: FormEventType | undefined;
+let lastTable: CompiledTable | undefined;
+
+function compile(type: FormEventType): CompiledTable {
+  if (type === lastType) return lastTable as CompiledTable;
+  let table = compiled.get(type);
+  if (table === undefined) {
+    const rules = Object.entries(type.fields) as Array<[string, FieldRule]>;
+    table = {
+      required: rules.filter(([, rule]) => rule.required).map(([name]) => name),
+      checked: rules.filter(([, rule]) => rule.oneOf || rule.format).map(([name, rule]) => ({ name, rule, values: rule.oneOf && new Set(rule.oneOf) })),
+    };
+    compiled.set(type, table);
+  }
+  lastType = type;
+  lastTable = table;
+  return table;
+}
 
 /**
- * Checks the fields of a REFER status callback against Telnyx's schema.
+ * Checks a decoded body against an event type's field table.
  *
- * Required: `AccountSid`, `CallSid`, `CallSidLegacy`, `ReferCallStatus` (one of
- * {@link REFER_CALL_STATUSES}) and `Timestamp` (a date-time, RFC 3339 or the other forms Telnyx's
- * docs show). `NotifySipResponseCode` and `ReferSipResponseCode`, when present and not empty, are
- * SIP codes 100–699. A name given twice is ambiguous and rejected. Every problem found is named.
+ * A name given more than once is ambiguous: rejected. Then every required field must be present and
+ * not empty; then each field with a rule, when present and not empty (an optional field may be
+ * empty), must be one of its values and of its format (date-times are normalised with
+ * normalizeDateTime). Fields not in the table are kept unchecked: Telnyx adds fields. Every problem
+ * is named, one per field, in that order, in one line.
  *
- * @param fields Name/value pairs, as `parseForm` returns them.
+ * @param type The registry entry (see recogniseEvent).
+ * @param body The decoded body (see decodeBody).
  * @returns The event, or an `invalid_event` rejection listing what is wrong.
  * @example
  * ```ts
- * const result = validateReferStatus(parseForm(body));
- * if (result.ok) console.log(result.event.referCallStatus);
+ * const body = decodeBody("form", verified.body);
+ * const result = validateEvent(recogniseEvent(body), body);
+ * if (result.ok) console.log(result.event.type, result.event.subject);
  * ```
  */
-export function validateReferStatus(fields: ReadonlyArray<readonly [string, string]>): Valid | Rejection {
-  const data: Record<string, string> = Object.create(null);
+export function validateEvent(type: EventType, body: DecodedBody): Validated | Rejection {
+  const { required, checked } = compile(type);
+  const { data } = body;
   const problems: string[] = [];
-  for (const [name, value] of fields) {
-    if (Object.hasOwn(data, name)) {
-      if (!problems.includes(`${name} is repeated`)) problems.push(`${name} is repeated`);
-      continue;
+  for (const name of body.repeated) problems.push(`${name} is repeated`);
+
+  for (const name of required) {
+    const value = data[name];
+    if (value === undefined) problems.push(`${name} is missing`);
+    else if (value === "") problems.push(`${name} is empty`);
+  }
+
+  let time: string | undefined;
+  for (const { name, rule, values } of checked) {
+    const value = data[name];
+    if (!value) continue; // absent or empty: a required one was reported above
+    if (values !== undefined && !values.has(value)) {
+      problems.push(`${name} ${quoteReceived(value)} is not one of ${(rule.oneOf as readonly string[]).join(", ")}`);
+    } else if (rule.format !== undefined) {
+      const format = FIELD_FORMATS[rule.format];
+      const normal = format.check(value);
+      if (normal === undefined) problems.push(`${name} ${quoteReceived(value)} is not ${format.description}`);
+      else if (name === type.time) time = normal;
     }
-    data[name] = value;
-  }
-
-  for (const name of REQUIRED) {
-    if (data[name] === undefined) problems.push(`${name} is missing`);
-    else if (data[name] === "") problems.push(`${name} is empty`);
-  }
-
-  const status = data.ReferCallStatus;
-  if (status && !STATUSES.has(status)) {
-    problems.push(`ReferCallStatus ${quote(status)} is not one of ${REFER_CALL_STATUSES.join(", ")}`);
-  }
-
-  const timestamp = data.Timestamp;
-  const time = timestamp ? normalizeDateTime(timestamp) : undefined;
-  if (timestamp && time === undefined) problems.push(`Timestamp ${quote(timestamp)} is not a valid date-time with a time zone (RFC 3339 or RFC 2822)`);
-
-  for (const name of SIP_CODE_FIELDS) {
-    const code = data[name];
-    // Absent or empty: Telnyx sends these only when the REFER succeeded.
-    if (code && !SIP_CODE.test(code)) problems.push(`${name} ${quote(code)} is not a SIP status code (100-699)`);
   }
 
   if (problems.length > 0) return reject("invalid_event", problems.join("; "));
   return {
     ok: true,
     event: {
-      accountSid: data.AccountSid as string,
-      callSid: data.CallSid as string,
-      referCallStatus: status as ReferCallStatus,
-      time: time as string,
+      media: "form",
+      type: type.type,
+      source: `urn:telnyx:account:${encodeURIComponent(data[type.source] as string)}`,
+      subject: (type.subject !== undefined && data[type.subject]) || undefined,
+      time,
       data,
-      fields,
+      fields: body.fields,
     },
   };
-}
-
-/** Quotes a received value for an error message, cut short so a reason stays one short line. */
-function quote(value: string): string {
-  return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value);
 }

@@ -2,6 +2,8 @@ import { Buffer } from "node:buffer";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "../lib/log.ts";
 import type { Metrics } from "../lib/metrics.ts";
+import { ACCEPTED_CONTENT_TYPES, acceptedMediaType } from "../events/registry.ts";
+import { unsupportedMediaType } from "../pipeline/decode.ts";
 import { reject, statusOf, type Rejection } from "../pipeline/rejection.ts";
 import type { Relay } from "../pipeline/relay.ts";
 import { clip } from "./clip.ts";
@@ -29,7 +31,6 @@ export interface HttpHandlerOptions {
   readonly scrape?: () => Promise<string>;
 }
 
-const FORM = "application/x-www-form-urlencoded";
 const JSON_TYPE = "application/json";
 const HEALTHY = `${JSON.stringify({ status: "ok" })}\n`;
 const READY = `${JSON.stringify({ status: "ready" })}\n`;
@@ -104,8 +105,9 @@ export function createHttpHandler(options: HttpHandlerOptions) {
     }
 
     const headers = readRequestHeaders(req.rawHeaders);
-    if (!isForm(headers.contentType)) {
-      return refuse(req, res, reject("unsupported_media_type", `Content-Type must be ${FORM}`), { "Accept-Post": FORM });
+    // The media types the event-type registry knows (the relay checks again, for its other callers).
+    if (acceptedMediaType(headers.contentType) === undefined) {
+      return refuse(req, res, unsupportedMediaType(), { "Accept-Post": ACCEPTED_CONTENT_TYPES.join(", ") });
     }
     const declared = Number(headers.contentLength ?? 0);
     if (declared > bodyLimit) {
@@ -122,6 +124,7 @@ export function createHttpHandler(options: HttpHandlerOptions) {
           return refuse(req, res, body, body.reason === "too_large" ? { Connection: "close" } : undefined);
         }
         return relay({
+          contentType: headers.contentType,
           timestampHeader: headers.timestamp,
           signatureHeader: headers.signature,
           body,
@@ -137,11 +140,4 @@ export function createHttpHandler(options: HttpHandlerOptions) {
         send(res, 500, `${JSON.stringify({ error: "internal_error", message: "the relay failed to handle this request" })}\n`);
       });
   };
-}
-
-/** True for `application/x-www-form-urlencoded`, with or without parameters such as `charset`. */
-function isForm(contentType: string | undefined): boolean {
-  if (contentType === undefined) return false;
-  const end = contentType.indexOf(";");
-  return (end === -1 ? contentType : contentType.slice(0, end)).trim().toLowerCase() === FORM;
 }

@@ -18,6 +18,8 @@ import { FORM } from "../support/http.ts";
 import { makeKeys, nowSeconds } from "../support/keys.ts";
 import { isDeno } from "../support/runtime.ts";
 
+const REFER_TYPE = "com.telnyx.texml.refer.status";
+
 const keys = makeKeys();
 const dir = mkdtempSync(join(tmpdir(), "telnyx-relay-workers-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -156,7 +158,7 @@ describe("--workers", { skip }, () => {
       // One at a time, each on a new connection: the kernel hands them to any of the 3 processes.
       for (let k = 0; k < 12; k++) {
         const samples = await scrapeFresh(relay.port);
-        assert.equal(samples.get("telnyx_relay_events_accepted_total"), count, `scrape ${k}`);
+        assert.equal(samples.get(`telnyx_relay_events_accepted_total{type="${REFER_TYPE}"}`), count, `scrape ${k}`);
         // The earlier scrapes were answered 200 too, each by one of the processes.
         assert.equal(samples.get('telnyx_relay_requests_total{status="200"}'), count + k, `scrape ${k}`);
         assert.equal(samples.get("telnyx_relay_delivery_latency_seconds_count"), 0);
@@ -174,16 +176,16 @@ describe("--workers", { skip }, () => {
       const answers = await Promise.all(Array.from({ length: first }, (_, n) => postFresh(relay.port, eventBody(`before-kill-${n}`))));
       assert.deepEqual(answers.map((answer) => answer.status), Array(first).fill(200));
       assert.ok(processesThatLogged(relay, "event accepted").has(1), "the worker took some of the events");
-      assert.equal((await scrapeFresh(relay.port)).get("telnyx_relay_events_accepted_total"), first);
+      assert.equal((await scrapeFresh(relay.port)).get(`telnyx_relay_events_accepted_total{type="${REFER_TYPE}"}`), first);
       const pid = workerLines(relay)[0]?.pid as number;
       process.kill(pid, "SIGKILL");
       const deadline = Date.now() + 10_000;
       while (workerLines(relay).length < 2 && Date.now() < deadline) await sleep(50);
       assert.equal(workerLines(relay).length, 2, "the worker was started again");
-      assert.equal((await scrapeFresh(relay.port)).get("telnyx_relay_events_accepted_total"), first);
+      assert.equal((await scrapeFresh(relay.port)).get(`telnyx_relay_events_accepted_total{type="${REFER_TYPE}"}`), first);
       const more = await Promise.all(Array.from({ length: 30 }, (_, n) => postFresh(relay.port, eventBody(`after-kill-${n}`))));
       assert.deepEqual(more.map((answer) => answer.status), Array(30).fill(200));
-      assert.equal((await scrapeFresh(relay.port)).get("telnyx_relay_events_accepted_total"), first + 30);
+      assert.equal((await scrapeFresh(relay.port)).get(`telnyx_relay_events_accepted_total{type="${REFER_TYPE}"}`), first + 30);
     } finally {
       relay.child.kill("SIGTERM");
       assert.deepEqual(await relay.exited, { code: 0, signal: null });

@@ -3,6 +3,8 @@ import { describe, test } from "node:test";
 import { sumExpositions } from "../../src/lib/exposition.ts";
 import { createMetrics } from "../../src/lib/metrics.ts";
 
+const REFER_TYPE = "com.telnyx.texml.refer.status";
+
 /** The sample lines of an exposition, as "name{labels}" → value. */
 function samples(text: string): Map<string, number> {
   const found = new Map<string, number>();
@@ -20,19 +22,19 @@ describe("sumExpositions()", () => {
     const main = createMetrics();
     main.request(200);
     main.request(200);
-    main.accepted();
-    main.accepted();
+    main.accepted(REFER_TYPE);
+    main.accepted(REFER_TYPE);
     main.forwarded(0.003);
     const first = createMetrics();
     first.request(200);
     first.request(401);
     first.verificationFailure("bad_signature");
-    first.accepted();
+    first.accepted(REFER_TYPE);
     const second = createMetrics();
     second.request(401);
     second.request(413);
     second.verificationFailure("stale_timestamp");
-    second.duplicate();
+    second.duplicate(REFER_TYPE);
 
     const sum = sumExpositions([main.render(), first.render(), second.render()]);
     const got = samples(sum);
@@ -41,8 +43,8 @@ describe("sumExpositions()", () => {
     assert.equal(got.get('telnyx_relay_requests_total{status="413"}'), 1);
     assert.equal(got.get('telnyx_relay_verification_failures_total{reason="bad_signature"}'), 1);
     assert.equal(got.get('telnyx_relay_verification_failures_total{reason="stale_timestamp"}'), 1);
-    assert.equal(got.get("telnyx_relay_events_accepted_total"), 3);
-    assert.equal(got.get("telnyx_relay_events_duplicate_total"), 1);
+    assert.equal(got.get(`telnyx_relay_events_accepted_total{type="${REFER_TYPE}"}`), 3);
+    assert.equal(got.get(`telnyx_relay_events_duplicate_total{type="${REFER_TYPE}"}`), 1);
     assert.equal(got.get('telnyx_relay_delivery_latency_seconds_bucket{le="0.005"}'), 1);
     assert.equal(got.get('telnyx_relay_delivery_latency_seconds_bucket{le="0.001"}'), 0);
     assert.equal(got.get("telnyx_relay_delivery_latency_seconds_count"), 1);

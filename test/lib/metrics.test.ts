@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { EVENT_TYPES } from "../../src/events/registry.ts";
+import { REFER_STATUS_TYPE } from "../../src/events/texml.ts";
 import { createMetrics } from "../../src/lib/metrics.ts";
 
 const NAME = "[a-zA-Z_:][a-zA-Z0-9_:]*";
@@ -70,6 +72,7 @@ function value(families: Map<string, Family>, name: string, labels = ""): number
 }
 
 const LATENCY = "telnyx_relay_delivery_latency_seconds";
+const REFER = `{type="${REFER_STATUS_TYPE}"}`;
 
 describe("the exposition parser used by these tests", () => {
   test("refuses a sample line with a stray space, a family without HELP, and a sample of another family", () => {
@@ -97,7 +100,13 @@ describe("createMetrics().render()", () => {
       assert.equal(family(families, name).type, "counter", name);
     }
     assert.equal(family(families, "telnyx_relay_requests_total").samples.length, 0);
-    assert.equal(value(families, "telnyx_relay_events_accepted_total"), 0);
+    // The event counters are labelled by CloudEvents type, and every registered type starts at 0.
+    for (const { type } of EVENT_TYPES) {
+      assert.equal(value(families, "telnyx_relay_events_accepted_total", `{type="${type}"}`), 0, type);
+      assert.equal(value(families, "telnyx_relay_events_duplicate_total", `{type="${type}"}`), 0, type);
+    }
+    assert.equal(family(families, "telnyx_relay_events_accepted_total").samples.length, EVENT_TYPES.length);
+    assert.equal(value(families, "telnyx_relay_events_accepted_total"), undefined, "no unlabelled sample");
     assert.equal(family(families, LATENCY).type, "histogram");
     assert.equal(value(families, `${LATENCY}_bucket`, '{le="+Inf"}'), 0);
     assert.equal(value(families, `${LATENCY}_count`), 0);
@@ -114,8 +123,8 @@ describe("createMetrics().render()", () => {
     metrics.verificationFailure("bad_signature");
     metrics.verificationFailure("stale_timestamp");
     metrics.verificationFailure("bad_signature");
-    for (let i = 0; i < 3; i++) metrics.accepted();
-    metrics.duplicate();
+    for (let i = 0; i < 3; i++) metrics.accepted(REFER_STATUS_TYPE);
+    metrics.duplicate(REFER_STATUS_TYPE);
     metrics.retry();
     metrics.retry();
     metrics.deadLettered();
@@ -126,11 +135,30 @@ describe("createMetrics().render()", () => {
     assert.equal(value(families, "telnyx_relay_requests_total", '{status="503"}'), undefined);
     assert.equal(value(families, "telnyx_relay_verification_failures_total", '{reason="bad_signature"}'), 2);
     assert.equal(value(families, "telnyx_relay_verification_failures_total", '{reason="stale_timestamp"}'), 1);
-    assert.equal(value(families, "telnyx_relay_events_accepted_total"), 3);
-    assert.equal(value(families, "telnyx_relay_events_duplicate_total"), 1);
+    assert.equal(value(families, "telnyx_relay_events_accepted_total", REFER), 3);
+    assert.equal(value(families, "telnyx_relay_events_duplicate_total", REFER), 1);
     assert.equal(value(families, "telnyx_relay_delivery_retries_total"), 2);
     assert.equal(value(families, "telnyx_relay_events_dead_lettered_total"), 1);
     assert.equal(value(families, "telnyx_relay_events_forwarded_total"), 1);
+  });
+
+  test("the event counters count each type apart, and a type not given at creation appears when first counted", () => {
+    const metrics = createMetrics(["com.example.a"]);
+    metrics.accepted("com.example.b");
+    metrics.accepted("com.example.b");
+    metrics.duplicate("com.example.a");
+    const families = parseExposition(metrics.render());
+    assert.equal(value(families, "telnyx_relay_events_accepted_total", '{type="com.example.a"}'), 0);
+    assert.equal(value(families, "telnyx_relay_events_accepted_total", '{type="com.example.b"}'), 2);
+    assert.equal(value(families, "telnyx_relay_events_duplicate_total", '{type="com.example.a"}'), 1);
+    assert.equal(value(families, "telnyx_relay_events_duplicate_total", '{type="com.example.b"}'), undefined);
+  });
+
+  test("a type label is escaped, so no type can break the exposition", () => {
+    const metrics = createMetrics([]);
+    metrics.accepted('a"b\\c\nd');
+    const families = parseExposition(metrics.render());
+    assert.equal(value(families, "telnyx_relay_events_accepted_total", '{type="a\\"b\\\\c\\nd"}'), 1);
   });
 
   test("the latency histogram's buckets are cumulative, +Inf equals the count, and the sum is the total", () => {

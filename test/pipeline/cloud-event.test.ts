@@ -2,10 +2,15 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
 import { SEED_BODY, SEED_FIELDS } from "../../scripts/seed-event.ts";
-import { encodeCloudEvent, REFER_STATUS_TYPE, toCloudEvent } from "../../src/pipeline/cloud-event.ts";
+import { REFER_STATUS_TYPE } from "../../src/events/texml.ts";
+import { encodeCloudEvent, toCloudEvent } from "../../src/pipeline/cloud-event.ts";
 import { eventId } from "../../src/pipeline/event-id.ts";
 import { parseForm } from "../../src/pipeline/parse-form.ts";
-import { validateReferStatus, type ReferStatusEvent } from "../../src/pipeline/validate.ts";
+import { validateReferStatus, type ReferStatusEvent } from "../../src/pipeline/validate-refer-status.ts";
+import { defineFormEventType } from "../../src/events/event-type.ts";
+import { indexFields } from "../../src/pipeline/decode.ts";
+import { validateEvent } from "../../src/pipeline/validate.ts";
+import { EXTRA_FIELDS_LINE, EXTRA_FIELDS_SUFFIX, SEED_LINE } from "../support/golden-refer.ts";
 import { mulberry32 } from "../support/random.ts";
 
 type Fields = ReadonlyArray<readonly [string, string]>;
@@ -88,6 +93,41 @@ describe("toCloudEvent", () => {
 });
 
 describe("encodeCloudEvent", () => {
+  test("encodeCloudEvent() writes the same bytes for REFER status callbacks as before the registry, id included", () => {
+    for (const [body, line] of [[SEED_BODY, SEED_LINE], [SEED_BODY + EXTRA_FIELDS_SUFFIX, EXTRA_FIELDS_LINE]] as const) {
+      const fields = parseForm(body);
+      const encoded = encodeCloudEvent(validEvent(fields), eventId(fields));
+      assert.equal(encoded.json, line);
+      assert.equal(encoded.id, JSON.parse(line).id);
+    }
+  });
+
+  test("encodeCloudEvent() carries the type and subject beside the id and the JSON", () => {
+    const encoded = encodeCloudEvent(validEvent(SEED_FIELDS), "id");
+    assert.equal(encoded.type, REFER_STATUS_TYPE);
+    assert.equal(encoded.subject, "v3:9X2vxPDFY2RHSJ1EdMS0RHRksMTg7ldNxdjWbVr9zBjbGjGsSe-aiQ");
+  });
+
+  test("encodeCloudEvent() and toCloudEvent() leave out time and subject when the event has none, keeping the key order", () => {
+    const bare = defineFormEventType({
+      media: "form",
+      type: "com.example.bare",
+      documentedBy: "this test",
+      recognisedBy: {},
+      fields: { AccountSid: { required: true }, Label: {} },
+      source: "AccountSid",
+      subject: "Label",
+      id: "hash-of-fields",
+    });
+    const result = validateEvent(bare, indexFields([["AccountSid", "a"], ["Label", ""]]));
+    assert.ok(result.ok);
+    const encoded = encodeCloudEvent(result.event, "id");
+    assert.equal(encoded.json, '{"specversion":"1.0","id":"id","source":"urn:telnyx:account:a","type":"com.example.bare","datacontenttype":"application/json","data":{"AccountSid":"a","Label":""}}');
+    assert.equal(encoded.json, JSON.stringify(toCloudEvent(result.event, "id")));
+    assert.equal(encoded.subject, undefined);
+    assert.equal("time" in toCloudEvent(result.event, "id"), false);
+  });
+
   test("encodeCloudEvent() gives the JSON of toCloudEvent(), as one line, with the same id", () => {
     const event = validEvent(SEED_FIELDS);
     const encoded = encodeCloudEvent(event, "0123456789abcdef0123456789abcdef");

@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
 import { encodeForm, SEED_BODY, SEED_FIELDS } from "../../scripts/seed-event.ts";
-import { eventId } from "../../src/pipeline/event-id.ts";
+import { REFER_STATUS } from "../../src/events/texml.ts";
+import { indexFields } from "../../src/pipeline/decode.ts";
+import { deriveEventId, eventId } from "../../src/pipeline/event-id.ts";
 import { parseForm } from "../../src/pipeline/parse-form.ts";
 
 type Fields = ReadonlyArray<readonly [string, string]>;
@@ -77,5 +79,13 @@ describe("eventId", () => {
     assert.notEqual(eventId(parseForm(body)), eventId(parseForm(body.replace("ReferSipResponseCode=202", "ReferSipResponseCode=200"))));
     // The twin: a trailing & adds no field, so the id stays.
     assert.equal(eventId(parseForm(body)), eventId(parseForm(`${body}&`)));
+  });
+});
+
+describe("deriveEventId", () => {
+  test("deriveEventId() of a REFER status callback is eventId() of its fields (the hash-of-fields rule)", () => {
+    assert.equal(REFER_STATUS.id, "hash-of-fields");
+    assert.equal(deriveEventId(REFER_STATUS, indexFields(parseForm(SEED_BODY))), eventId(SEED_FIELDS));
+    assert.equal(deriveEventId(REFER_STATUS, indexFields(SEED_FIELDS)), "0c3009a5a081707385f2effb8111b053", "the same id as before the registry");
   });
 });

@@ -118,7 +118,9 @@ describe("the relay over HTTP", () => {
     for (const contentType of ["application/json", "text/plain", "multipart/form-data; boundary=x", "application/x-www-form-urlencodedx"]) {
       test(`Content-Type ${contentType} → 415`, async () => {
         const headers = { "content-type": contentType, ...signDelivery(keys.privateKey, SEED_BODY, nowSeconds()) };
-        assertRefused(await post(relay.url, SEED_BODY, headers), 415, "unsupported_media_type");
+        const answer = await post(relay.url, SEED_BODY, headers);
+        assertRefused(answer, 415, "unsupported_media_type");
+        assert.equal(answer.headers.get("accept-post"), "application/x-www-form-urlencoded");
       });
     }
     test("no Content-Type → 415", async () => {
@@ -265,7 +267,7 @@ describe("the relay over HTTP", () => {
     const text = await metrics.text();
     assert.match(text, /^telnyx_relay_requests_total\{status="200"\} [1-9][0-9]*$/m);
     assert.match(text, /^telnyx_relay_verification_failures_total\{reason="bad_signature"\} [1-9][0-9]*$/m);
-    assert.match(text, /^telnyx_relay_events_duplicate_total [1-9][0-9]*$/m);
+    assert.match(text, /^telnyx_relay_events_duplicate_total\{type="com\.telnyx\.texml\.refer\.status"\} [1-9][0-9]*$/m);
   });
 
   test("a signed but invalid event → 400 with the reason, kept in the dead-letter file, not on stdout", async () => {

@@ -10,6 +10,8 @@ import { connectToMain, type MainLink } from "../../src/workers/connect-to-main.
 import { createRelayMetrics } from "../../src/workers/relay-metrics.ts";
 import { serveWorker, type WorkerLink } from "../../src/workers/serve-worker.ts";
 
+const REFER_TYPE = "com.telnyx.texml.refer.status";
+
 const dir = mkdtempSync(join(tmpdir(), "telnyx-relay-relay-metrics-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -22,7 +24,7 @@ function worker(metrics: Metrics): { main: MainLink; served: WorkerLink; workerS
   return { main, served, workerSide };
 }
 
-const accepted = (text: string): number => Number(/^telnyx_relay_events_accepted_total (\S+)$/m.exec(text)?.[1]);
+const accepted = (text: string): number => Number(/^telnyx_relay_events_accepted_total\{type="com\.telnyx\.texml\.refer\.status"\} (\S+)$/m.exec(text)?.[1]);
 
 describe("createRelayMetrics()", () => {
   test("a scrape sums the main process's metrics and every worker's, asked for at that moment", async () => {
@@ -31,12 +33,12 @@ describe("createRelayMetrics()", () => {
     const view = createRelayMetrics(() => own.render(), 1_000);
     view.add(worker(a).served);
     view.add(worker(b).served);
-    own.accepted();
-    a.accepted();
-    a.accepted();
-    b.accepted();
+    own.accepted(REFER_TYPE);
+    a.accepted(REFER_TYPE);
+    a.accepted(REFER_TYPE);
+    b.accepted(REFER_TYPE);
     assert.equal(accepted(await view.scrape()), 4);
-    b.accepted();
+    b.accepted(REFER_TYPE);
     assert.equal(accepted(await view.scrape()), 5);
   });
 
@@ -46,8 +48,8 @@ describe("createRelayMetrics()", () => {
     const view = createRelayMetrics(() => own.render(), 1_000);
     const leaving = worker(gone);
     view.add(leaving.served);
-    gone.accepted();
-    gone.accepted();
+    gone.accepted(REFER_TYPE);
+    gone.accepted(REFER_TYPE);
     // Stops while a scrape is waiting for it: its last metrics are counted once, not as live and gone.
     const scraping = view.scrape();
     leaving.main.close();
@@ -56,21 +58,21 @@ describe("createRelayMetrics()", () => {
     assert.equal(accepted(await view.scrape()), 2);
     const replacement = createMetrics();
     view.add(worker(replacement).served);
-    replacement.accepted();
+    replacement.accepted(REFER_TYPE);
     assert.equal(accepted(await view.scrape()), 3);
   });
 
   test("a worker that does not answer in time counts with the last metrics it sent", async () => {
     const own = createMetrics();
     const slow = createMetrics();
-    slow.accepted();
+    slow.accepted(REFER_TYPE);
     const { served, workerSide } = worker(slow);
     const view = createRelayMetrics(() => own.render(), 100);
     view.add(served);
     assert.equal(accepted(await view.scrape()), 1);
     // The worker stops reading its channel (busy, or stuck): the pull is not answered.
     workerSide.pause();
-    slow.accepted();
+    slow.accepted(REFER_TYPE);
     const scraped = accepted(await view.scrape());
     // The last it sent: its answer to the first scrape (1), unless its once-a-second push came since.
     assert.equal(scraped, accepted(served.lastMetrics() ?? ""));

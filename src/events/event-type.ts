@@ -1,0 +1,114 @@
+/**
+ * What an event type is, as data: the shapes of the registry's entries (src/events/registry.ts) and
+ * of a decoded body. Types only; the code that reads these tables is in src/pipeline/ (decode,
+ * validate, event-id, cloud-event), so that this folder imports nothing from there.
+ *
+ * @module
+ */
+
+/**
+ * How a body is encoded: one name per media type the relay can decode. The next issue adds "json";
+ * the compiler then asks for its Content-Type name (src/events/media-type.ts) and its decoder
+ * (src/pipeline/decode.ts).
+ */
+export type MediaType = "form";
+
+/**
+ * A check on a field's value, by name (the implementations are in src/pipeline/field-formats.ts):
+ * `date-time` (RFC 3339 or RFC 2822 with a zone, see normalizeDateTime), `sip-code` (100–699),
+ * `integer` (decimal digits with an optional minus sign: form values are text on the wire).
+ */
+export type FieldFormat = "date-time" | "sip-code" | "integer";
+
+/** What one field of a form callback must be. A field with no rule of its own is accepted as it is. */
+export interface FieldRule {
+  /** Present and not empty. */
+  readonly required?: true;
+  /** One of these values, when present and not empty. */
+  readonly oneOf?: readonly string[];
+  /** Of this format, when present and not empty. */
+  readonly format?: FieldFormat;
+}
+
+/**
+ * How a form callback is told apart from the others sent to the same URL: every condition given
+ * must hold. The registry tries its entries in order (FAMILY.md §2 gives the order for TeXML).
+ */
+export interface Recognition {
+  /** Each of these fields is present. */
+  readonly present?: readonly string[];
+  /** At least one of these fields is present. */
+  readonly anyPresent?: readonly string[];
+  /** Each of these fields is present with one of the listed values. */
+  readonly values?: Readonly<Record<string, readonly string[]>>;
+}
+
+/**
+ * How an event's id is derived. `hash-of-fields`: 128 bits of SHA-256 over the decoded fields in
+ * body order (TeXML callbacks carry no id of their own, and a redelivery repeats the fields). The
+ * next issue adds a rule for JSON webhooks (Telnyx's own `data.id`).
+ */
+export type EventIdRule = "hash-of-fields";
+
+/**
+ * One form-encoded callback type: its table of fields and which of them give the CloudEvent's
+ * `time`, `source` and `subject`. `Name` is the union of the table's field names, so naming a field
+ * that is not in the table fails type-checking (see {@link defineFormEventType}).
+ */
+export interface FormEventType<Name extends string = string> {
+  readonly media: "form";
+  /** The CloudEvents `type`, e.g. `com.telnyx.texml.refer.status`. */
+  readonly type: string;
+  /** Where the field table comes from (spec file and webhook name, or docs page). */
+  readonly documentedBy: string;
+  readonly recognisedBy: Recognition;
+  /** The fields the relay checks, in the order their problems are reported. Other fields are kept unchecked. */
+  readonly fields: Readonly<Record<Name, FieldRule>>;
+  /** The field naming the Telnyx account: CloudEvents `source` is `urn:telnyx:account:<value>`. Must be required. */
+  readonly source: NoInfer<Name>;
+  /** The field that becomes CloudEvents `subject` (omitted when that field is absent or empty). */
+  readonly subject?: NoInfer<Name>;
+  /** The `date-time` field that becomes CloudEvents `time`, normalised (omitted when absent or empty). */
+  readonly time?: NoInfer<Name>;
+  readonly id: EventIdRule;
+}
+
+/** Any entry of the registry. The next issue adds JSON webhook types to this union. */
+export type EventType = FormEventType;
+
+/** A form body, decoded and indexed once for recognition and validation. */
+export interface FormBody {
+  readonly media: "form";
+  /** Name/value pairs in body order, duplicates kept (as parseForm gives them). */
+  readonly fields: ReadonlyArray<readonly [string, string]>;
+  /**
+   * The first value of each name. A null-prototype record: `__proto__` is just a name. Like any
+   * JavaScript object it lists integer-like names ("0", "1") first; {@link fields} keeps body order.
+   */
+  readonly data: Readonly<Record<string, string>>;
+  /** Names given more than once, each once, in body order (an ambiguous callback). */
+  readonly repeated: readonly string[];
+}
+
+/** A body decoded according to its media type. The next issue adds a JSON body to this union. */
+export type DecodedBody = FormBody;
+
+/**
+ * Declares a form callback type, checking at compile time that `source`, `subject` and `time` name
+ * fields of its table. Returns its argument unchanged.
+ *
+ * @param entry The type's table and attributes.
+ * @returns The same entry.
+ * @example
+ * ```ts
+ * const PING = defineFormEventType({
+ *   media: "form", type: "com.example.ping", documentedBy: "an example", id: "hash-of-fields",
+ *   recognisedBy: { present: ["Ping"] },
+ *   fields: { AccountSid: { required: true }, Ping: { required: true, format: "integer" } },
+ *   source: "AccountSid",
+ * });
+ * ```
+ */
+export function defineFormEventType<const Name extends string>(entry: FormEventType<Name>): FormEventType<Name> {
+  return entry;
+}

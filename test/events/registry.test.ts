@@ -1,0 +1,137 @@
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import { describe, test } from "node:test";
+
+import { EXAMPLES, SEED_FIELDS } from "../../scripts/seed-event.ts";
+import { defineFormEventType, type FormEventType } from "../../src/events/event-type.ts";
+import { ACCEPTED_CONTENT_TYPES, ACCEPTED_MEDIA_TYPES, acceptedMediaType, EVENT_TYPES, recogniseEvent } from "../../src/events/registry.ts";
+import { REFER_STATUS, REFER_STATUS_TYPE } from "../../src/events/texml.ts";
+import { decodeBody, indexFields } from "../../src/pipeline/decode.ts";
+import { validateEvent } from "../../src/pipeline/validate.ts";
+
+type Fields = ReadonlyArray<readonly [string, string]>;
+
+/** A form event type for these tests only. */
+function testType(type: string, recognisedBy: FormEventType["recognisedBy"]): FormEventType {
+  return defineFormEventType({
+    media: "form",
+    type,
+    documentedBy: "this test",
+    recognisedBy,
+    fields: { AccountSid: { required: true } },
+    source: "AccountSid",
+    id: "hash-of-fields",
+  });
+}
+
+describe("the registry's entries", () => {
+  // What every entry must hold for validateEvent and encodeCloudEvent to make a valid CloudEvent.
+  for (const entry of EVENT_TYPES) {
+    test(`${entry.type}: its source field is required, its time field is a date-time, its attribute fields are in its table`, () => {
+      assert.match(entry.type, /^com\.telnyx\.[a-z0-9_.]+$/);
+      assert.ok(entry.documentedBy.length > 0, "says which source its table rests on");
+      assert.equal(entry.fields[entry.source]?.required, true, "source is required (CloudEvents source is mandatory)");
+      if (entry.time !== undefined) assert.equal(entry.fields[entry.time]?.format, "date-time");
+      if (entry.subject !== undefined) assert.ok(entry.fields[entry.subject], "subject is in the table");
+      for (const [name, rule] of Object.entries(entry.fields)) {
+        if (rule.oneOf) assert.ok(rule.oneOf.length > 0 && rule.oneOf.every((value) => value !== ""), `${name}: enum values are not empty`);
+      }
+    });
+  }
+
+  test("no two entries have the same CloudEvents type", () => {
+    const types = EVENT_TYPES.map((entry) => entry.type);
+    assert.equal(new Set(types).size, types.length);
+  });
+
+  test("the REFER status entry is the registry's TeXML REFER status callback", () => {
+    assert.ok(EVENT_TYPES.includes(REFER_STATUS));
+    assert.equal(REFER_STATUS.type, REFER_STATUS_TYPE);
+    assert.deepEqual(Object.keys(REFER_STATUS.fields), ["AccountSid", "CallSid", "CallSidLegacy", "ReferCallStatus", "Timestamp", "NotifySipResponseCode", "ReferSipResponseCode"]);
+    assert.deepEqual([REFER_STATUS.source, REFER_STATUS.subject, REFER_STATUS.time, REFER_STATUS.id], ["AccountSid", "CallSid", "Timestamp", "hash-of-fields"]);
+  });
+
+  test("defineFormEventType() refuses, at compile time, a source, subject or time that is not in the table", () => {
+    const fields = { AccountSid: { required: true } } as const;
+    // Each line below fails type-checking (tsc runs over the tests), and passes at run time.
+    // @ts-expect-error: "AcountSid" is not a field of the table
+    defineFormEventType({ media: "form", type: "t", documentedBy: "", recognisedBy: {}, fields, source: "AcountSid", id: "hash-of-fields" });
+    // @ts-expect-error: "CallSid" is not a field of the table
+    defineFormEventType({ media: "form", type: "t", documentedBy: "", recognisedBy: {}, fields, source: "AccountSid", subject: "CallSid", id: "hash-of-fields" });
+    // @ts-expect-error: "md5" is not an id rule
+    defineFormEventType({ media: "form", type: "t", documentedBy: "", recognisedBy: {}, fields, source: "AccountSid", id: "md5" });
+  });
+});
+
+describe("recogniseEvent()", () => {
+  test("recogniseEvent() takes a body with ReferCallStatus for a REFER status callback", () => {
+    assert.equal(recogniseEvent(indexFields(SEED_FIELDS)), REFER_STATUS);
+  });
+
+  test("recogniseEvent() takes a form body no entry recognises for a REFER status callback too, so it is refused naming what it lacks", () => {
+    assert.equal(recogniseEvent(indexFields([["CallSid", "v3:x"]])), REFER_STATUS);
+    assert.equal(recogniseEvent(indexFields([])), REFER_STATUS);
+  });
+
+  test("recogniseEvent() tries entries in order and takes the first that holds", () => {
+    const transcription = testType("com.example.transcription", { anyPresent: ["TranscriptionSid", "TranscriptionText"] });
+    const recording = testType("com.example.recording", { present: ["RecordingSid", "RecordingStatus"] });
+    const types = [transcription, recording];
+    const both: Fields = [["RecordingSid", "r"], ["RecordingStatus", "completed"], ["TranscriptionText", "hello"]];
+    assert.equal(recogniseEvent(indexFields(both), types), transcription);
+    assert.equal(recogniseEvent(indexFields(both), [recording, transcription]), recording);
+    assert.equal(recogniseEvent(indexFields([["RecordingSid", "r"], ["RecordingStatus", "completed"]]), types), recording);
+  });
+
+  test("recogniseEvent() requires every `present` field, one `anyPresent` field and each `values` field to have a listed value", () => {
+    const callStatus = testType("com.example.call", { present: ["CallStatus"], values: { CallbackSource: ["call-progress-events"] } });
+    const either = testType("com.example.either", { anyPresent: ["A", "B"] });
+    const types = [callStatus, either];
+    const fallback = REFER_STATUS;
+    assert.equal(recogniseEvent(indexFields([["CallStatus", "ringing"], ["CallbackSource", "call-progress-events"]]), types), callStatus);
+    assert.equal(recogniseEvent(indexFields([["CallStatus", "ringing"], ["CallbackSource", "other"]]), types), fallback);
+    assert.equal(recogniseEvent(indexFields([["CallStatus", "ringing"]]), types), fallback);
+    assert.equal(recogniseEvent(indexFields([["CallbackSource", "call-progress-events"]]), types), fallback);
+    assert.equal(recogniseEvent(indexFields([["B", ""]]), types), either, "present but empty still counts as present");
+    assert.equal(recogniseEvent(indexFields([["C", "1"]]), types), fallback);
+  });
+
+  test("recogniseEvent() is not fooled by names an object would inherit", () => {
+    const proto = testType("com.example.proto", { present: ["constructor"], values: { toString: ["x"] } });
+    assert.equal(recogniseEvent(indexFields([["AccountSid", "a"]]), [proto]), REFER_STATUS);
+  });
+});
+
+describe("acceptedMediaType()", () => {
+  test("the registry accepts form bodies only, for now", () => {
+    assert.deepEqual(ACCEPTED_MEDIA_TYPES, ["form"]);
+    assert.deepEqual(ACCEPTED_CONTENT_TYPES, ["application/x-www-form-urlencoded"]);
+  });
+
+  for (const contentType of ["application/x-www-form-urlencoded", "application/x-www-form-urlencoded; charset=UTF-8", " Application/X-WWW-Form-Urlencoded ;charset=utf-8", "APPLICATION/X-WWW-FORM-URLENCODED"]) {
+    test(`acceptedMediaType(${JSON.stringify(contentType)}) is form`, () => {
+      assert.equal(acceptedMediaType(contentType), "form");
+    });
+  }
+
+  for (const contentType of [undefined, "", "application/json", "application/json; charset=utf-8", "text/plain", "multipart/form-data", "application/x-www-form-urlencodedx", "application/x-www-form-urlencoded,application/json"]) {
+    test(`acceptedMediaType(${JSON.stringify(contentType)}) is undefined (415)`, () => {
+      assert.equal(acceptedMediaType(contentType), undefined);
+    });
+  }
+});
+
+describe("the examples (scripts/seed-event.ts)", () => {
+  test("every registered type has exactly one example, and each example is recognised and validated as its type", () => {
+    assert.deepEqual(EXAMPLES.map((example) => example.type).sort(), EVENT_TYPES.map((entry) => entry.type).sort());
+    for (const example of EXAMPLES) {
+      const media = acceptedMediaType(example.contentType);
+      assert.ok(media, example.type);
+      const body = decodeBody(media, Buffer.from(example.body));
+      const type = recogniseEvent(body);
+      assert.equal(type.type, example.type);
+      const result = validateEvent(type, body);
+      assert.equal(result.ok, true, result.ok ? "" : result.detail);
+    }
+  });
+});

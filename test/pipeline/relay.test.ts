@@ -1,0 +1,207 @@
+// The relay core's specification: what createRelay does with a delivery, stage by stage, without
+// HTTP. A real verifier over a key made here, a hand-on stage that records what reaches it, and a
+// real dead-letter file in a temporary directory.
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import { mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+
+import { encodeForm, SEED_BODY, SEED_FIELDS } from "../../scripts/seed-event.ts";
+import { signDelivery } from "../../src/crypto/sign.ts";
+import { parsePublicKey } from "../../src/crypto/public-key.ts";
+import { REFER_STATUS_TYPE } from "../../src/events/texml.ts";
+import { createMetrics } from "../../src/lib/metrics.ts";
+import type { EncodedEvent } from "../../src/pipeline/cloud-event.ts";
+import { createDedup } from "../../src/pipeline/dedup.ts";
+import { eventId } from "../../src/pipeline/event-id.ts";
+import { parseForm } from "../../src/pipeline/parse-form.ts";
+import { reject, statusOf, type Rejection } from "../../src/pipeline/rejection.ts";
+import { createRelay, type Delivery, type HandOn } from "../../src/pipeline/relay.ts";
+import { createVerifier } from "../../src/pipeline/verify.ts";
+import { createDeadLetterFile, type DeadLetterFile } from "../../src/sinks/dead-letter.ts";
+import type { Delivered } from "../../src/sinks/sink.ts";
+import { SEED_LINE } from "../support/golden-refer.ts";
+import { makeKeys } from "../support/keys.ts";
+
+const FORM = "application/x-www-form-urlencoded";
+const NOW_SECONDS = 1_795_420_800;
+const now = (): number => NOW_SECONDS * 1000 + 123;
+const keys = makeKeys();
+const otherKeys = makeKeys();
+const dir = mkdtempSync(join(tmpdir(), "telnyx-relay-core-"));
+const opened: DeadLetterFile[] = [];
+after(async () => {
+  for (const file of opened) await file.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+let files = 0;
+
+/** A relay over a fresh dead-letter file; `answer` is what the hand-on stage says to each event. */
+function makeRelay(answer: HandOn = async () => ({ ok: true }), deadLetterPath = join(dir, `dead-${++files}.jsonl`)) {
+  const handed: EncodedEvent[] = [];
+  const metrics = createMetrics();
+  const deadLetters = createDeadLetterFile(deadLetterPath);
+  opened.push(deadLetters);
+  const relay = createRelay({
+    verify: createVerifier({ keys: [parsePublicKey(keys.portalKey)], toleranceSeconds: 300, now }),
+    handOn: (event) => {
+      handed.push(event);
+      return answer(event);
+    },
+    deadLetters,
+    metrics,
+    now,
+  });
+  const deadLetterLines = (): Array<Record<string, unknown>> =>
+    existsSync(deadLetterPath) ? readFileSync(deadLetterPath, "utf8").trim().split("\n").map((line) => JSON.parse(line)) : [];
+  const metric = (name: string, labels = ""): string | undefined =>
+    metrics.render().split("\n").find((line) => line.startsWith(`${name}${labels} `))?.split(" ")[1];
+  return { relay, handed, deadLetterLines, metric };
+}
+
+/** A delivery of `body` signed with `privateKey` at `timestamp`. */
+function signed(body: string, timestamp = NOW_SECONDS, privateKey = keys.privateKey, contentType: string | undefined = FORM): Delivery {
+  const headers = signDelivery(privateKey, body, timestamp);
+  return { contentType, timestampHeader: headers["telnyx-timestamp"], signatureHeader: headers["telnyx-signature-ed25519"], body: Buffer.from(body) };
+}
+
+function expectRejection(outcome: { readonly ok: boolean }, reason: string): Rejection {
+  assert.equal(outcome.ok, false, `expected ${reason}, got ${JSON.stringify(outcome)}`);
+  const rejection = outcome as Rejection;
+  assert.equal(rejection.reason, reason, rejection.detail);
+  return rejection;
+}
+
+const REFER = `{type="${REFER_STATUS_TYPE}"}`;
+const INVALID_BODY = encodeForm(SEED_FIELDS.map(([name, value]): [string, string] => [name, name === "ReferCallStatus" ? "ringing" : value]));
+
+describe("createRelay(): a delivery that is not proven to come from Telnyx", () => {
+  const good = signed(SEED_BODY);
+  const cases: ReadonlyArray<readonly [string, Delivery, string]> = [
+    ["no signature headers", { ...good, timestampHeader: undefined, signatureHeader: undefined }, "missing_header"],
+    ["a repeated telnyx-timestamp", { ...good, timestampHeader: [String(good.timestampHeader), String(good.timestampHeader)] }, "repeated_header"],
+    ["a telnyx-timestamp that is not a number", { ...good, timestampHeader: "soon" }, "malformed_timestamp"],
+    ["a delivery signed 10 minutes ago", signed(SEED_BODY, NOW_SECONDS - 600), "stale_timestamp"],
+    ["a signature that is not base64 of 64 bytes", { ...good, signatureHeader: "c2lnbmF0dXJl" }, "malformed_signature"],
+    ["a signature made with another key", signed(SEED_BODY, NOW_SECONDS, otherKeys.privateKey), "bad_signature"],
+    ["a body changed after signing", { ...good, body: Buffer.from(SEED_BODY.replace("in-progress", "busy")) }, "bad_signature"],
+    ["an invalid body, unsigned", { ...signed(INVALID_BODY), signatureHeader: undefined }, "missing_header"],
+  ];
+  for (const [name, delivery, reason] of cases) {
+    test(`${name} → 401 ${reason}; nothing handed on, nothing dead-lettered, the failure counted`, async () => {
+      const { relay, handed, deadLetterLines, metric } = makeRelay();
+      const rejection = expectRejection(await relay(delivery), reason);
+      assert.equal(statusOf(rejection.reason), 401);
+      assert.equal(handed.length, 0);
+      assert.deepEqual(deadLetterLines(), []);
+      assert.equal(metric("telnyx_relay_verification_failures_total", `{reason="${reason}"}`), "1");
+    });
+  }
+
+  test("a Content-Type no event type uses → 415 before the signature is checked; nothing handed on or dead-lettered", async () => {
+    for (const contentType of ["application/json", "text/plain", undefined]) {
+      const { relay, handed, deadLetterLines, metric } = makeRelay();
+      const rejection = expectRejection(await relay({ ...signed(SEED_BODY), contentType }), "unsupported_media_type");
+      assert.equal(statusOf(rejection.reason), 415);
+      assert.equal(rejection.detail, `Content-Type must be ${FORM}`);
+      assert.equal(handed.length, 0);
+      assert.deepEqual(deadLetterLines(), []);
+      assert.equal(metric("telnyx_relay_verification_failures_total", '{reason="bad_signature"}'), undefined);
+    }
+  });
+});
+
+describe("createRelay(): a signed delivery that is not a valid event", () => {
+  test("→ 400 invalid_event naming the field, the raw delivery kept in the dead-letter file, nothing handed on", async () => {
+    const { relay, handed, deadLetterLines } = makeRelay();
+    const delivery = signed(INVALID_BODY);
+    const rejection = expectRejection(await relay(delivery), "invalid_event");
+    assert.equal(statusOf(rejection.reason), 400);
+    assert.equal(rejection.detail, 'ReferCallStatus "ringing" is not one of failed, in-progress, busy, canceled, no-answer');
+    assert.equal(handed.length, 0);
+    assert.deepEqual(deadLetterLines(), [
+      {
+        receivedAt: new Date(now()).toISOString(),
+        reason: "invalid_event",
+        detail: rejection.detail,
+        headers: { "telnyx-timestamp": delivery.timestampHeader, "telnyx-signature-ed25519": delivery.signatureHeader },
+        body: INVALID_BODY,
+      },
+    ]);
+  });
+
+  test("a body that is not UTF-8 is dead-lettered as base64 of the exact bytes", async () => {
+    const { relay, deadLetterLines } = makeRelay();
+    const bytes = Buffer.concat([Buffer.from("CallSid="), Buffer.from([0xff, 0xfe])]);
+    const headers = signDelivery(keys.privateKey, bytes, NOW_SECONDS);
+    const outcome = await relay({ contentType: FORM, timestampHeader: headers["telnyx-timestamp"], signatureHeader: headers["telnyx-signature-ed25519"], body: bytes });
+    expectRejection(outcome, "invalid_event");
+    const [record] = deadLetterLines();
+    assert.equal(record?.bodyBase64, bytes.toString("base64"));
+    assert.equal(record?.body, undefined);
+  });
+
+  test("→ 503 dead_letter_unavailable when the dead letter cannot be written, so Telnyx delivers it again", async () => {
+    const { relay, handed } = makeRelay(undefined, join(dir, "no-such-directory", "dead.jsonl"));
+    const rejection = expectRejection(await relay(signed(INVALID_BODY)), "dead_letter_unavailable");
+    assert.equal(statusOf(rejection.reason), 503);
+    assert.match(rejection.detail, /^ReferCallStatus "ringing" is not one of .*; and the dead-letter file could not be written/);
+    assert.equal(handed.length, 0);
+  });
+});
+
+describe("createRelay(): a signed, valid delivery", () => {
+  test("is handed on once, as its CloudEvent with its type, subject and id, and answered accepted", async () => {
+    const { relay, handed, deadLetterLines, metric } = makeRelay();
+    const outcome = await relay(signed(SEED_BODY));
+    const id = eventId(parseForm(SEED_BODY));
+    assert.deepEqual(outcome, { ok: true, id, duplicate: false });
+    assert.equal(handed.length, 1);
+    assert.deepEqual(handed[0], {
+      id,
+      json: SEED_LINE,
+      type: REFER_STATUS_TYPE,
+      subject: "v3:9X2vxPDFY2RHSJ1EdMS0RHRksMTg7ldNxdjWbVr9zBjbGjGsSe-aiQ",
+    });
+    assert.deepEqual(deadLetterLines(), []);
+    assert.equal(metric("telnyx_relay_events_accepted_total", REFER), "1");
+    assert.equal(metric("telnyx_relay_events_duplicate_total", REFER), "0");
+  });
+
+  test("is accepted with the Content-Type in any case and with parameters", async () => {
+    const { relay, handed } = makeRelay();
+    const outcome = await relay(signed(SEED_BODY, NOW_SECONDS, keys.privateKey, " Application/X-WWW-Form-Urlencoded ; charset=UTF-8"));
+    assert.equal(outcome.ok, true);
+    assert.equal(handed[0]?.json, SEED_LINE);
+  });
+
+  test("answered duplicate by the hand-on stage → 200 duplicate with the same id, counted as a duplicate", async () => {
+    const { relay, handed, metric } = makeRelay(async () => "duplicate");
+    const outcome = await relay(signed(SEED_BODY));
+    assert.deepEqual(outcome, { ok: true, id: eventId(parseForm(SEED_BODY)), duplicate: true });
+    assert.equal(handed.length, 1);
+    assert.equal(metric("telnyx_relay_events_duplicate_total", REFER), "1");
+    assert.equal(metric("telnyx_relay_events_accepted_total", REFER), "0");
+  });
+
+  test("a redelivery (new timestamp and signature, same fields) has the same id, so the dedup stage answers duplicate", async () => {
+    const dedup = createDedup({ windowMs: 60_000, maxEntries: 100, now });
+    const sunk: EncodedEvent[] = [];
+    const { relay } = makeRelay((event) => dedup.once(event.id, async (): Promise<Delivered> => (sunk.push(event), { ok: true })));
+    const first = await relay(signed(SEED_BODY, NOW_SECONDS - 30));
+    const again = await relay(signed(SEED_BODY, NOW_SECONDS));
+    assert.deepEqual(again, { ok: true, id: first.ok ? first.id : "", duplicate: true });
+    assert.equal(sunk.length, 1);
+  });
+
+  test("refused by the hand-on stage (the sink) → that refusal, passed through unchanged, not counted as accepted", async () => {
+    const refusal = reject("sink_unavailable", "stdout did not take the line within 1000 ms");
+    const { relay, handed, metric } = makeRelay(async () => refusal);
+    assert.equal(await relay(signed(SEED_BODY)), refusal);
+    assert.equal(handed.length, 1);
+    assert.equal(metric("telnyx_relay_events_accepted_total", REFER), "0");
+  });
+});
