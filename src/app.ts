@@ -5,7 +5,7 @@ import { createVerifier } from "./pipeline/verify.ts";
 import { createRelay } from "./pipeline/relay.ts";
 import { createHttpHandler } from "./server/http-handler.ts";
 import { bindAlone, createRelayServer, listen, type ServerTuning } from "./server/listen.ts";
-import { createDeadLetterFile, type BoundedDeadLetterFile } from "./sinks/dead-letter.ts";
+import { createDeadLetterFile, type BoundedDeadLetterFile } from "./lib/dead-letter-file.ts";
 import { openSink } from "./sinks/open-sink.ts";
 import type { Sink } from "./sinks/sink.ts";
 import { createDedup } from "./pipeline/dedup.ts";

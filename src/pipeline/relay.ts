@@ -6,8 +6,8 @@ import { deriveEventId } from "./event-id.ts";
 import { reject, type Rejection } from "./rejection.ts";
 import { validateEvent } from "./validate.ts";
 import type { HeaderValue, Verifier } from "./verify.ts";
-import type { DeadLetterFile } from "../sinks/dead-letter.ts";
-import type { Delivered } from "../sinks/sink.ts";
+import type { BoundedDeadLetterFile } from "../lib/dead-letter-file.ts";
+import type { Delivered } from "./delivered.ts";
 import type { EncodedEvent } from "./cloud-event.ts";
 import type { Metrics } from "../lib/metrics.ts";
 
@@ -38,7 +38,7 @@ export type HandOn = (event: EncodedEvent) => Promise<Delivered | Rejection | "d
 export interface RelayOptions {
   readonly verify: Verifier;
   readonly handOn: HandOn;
-  readonly deadLetters: DeadLetterFile;
+  readonly deadLetters: BoundedDeadLetterFile;
   readonly metrics: Metrics;
   readonly now: () => number;
 }
@@ -81,7 +81,7 @@ export function createRelay(options: RelayOptions): Relay {
     const type = recogniseEvent(body);
     const valid = validateEvent(type, body);
     if (!valid.ok) {
-      const kept = await deadLetters.write({
+      const kept = await deadLetters.append({
         receivedAt: new Date(now()).toISOString(),
         reason: "invalid_event",
         detail: valid.detail,
@@ -92,7 +92,11 @@ export function createRelay(options: RelayOptions): Relay {
         },
         ...rawBody(verified.body),
       });
-      if (!kept) {
+      // "duplicate": the same delivery is in the file already, kept once.
+      if (kept === "full") {
+        return reject("dead_letter_unavailable", `${valid.detail}; and the dead-letter file is full (--dead-letter-max-bytes), so it was not kept`);
+      }
+      if (kept === "failed") {
         return reject("dead_letter_unavailable", `${valid.detail}; and the dead-letter file could not be written, so it was not kept`);
       }
       return valid;

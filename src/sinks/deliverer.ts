@@ -3,7 +3,7 @@ import type { Metrics } from "../lib/metrics.ts";
 import type { SpooledEvent } from "../spool/journal.ts";
 import type { Transport } from "../transports/transport.ts";
 import { createQueue } from "../lib/queue.ts";
-import type { BoundedDeadLetterFile } from "./dead-letter.ts";
+import type { BoundedDeadLetterFile } from "../lib/dead-letter-file.ts";
 
 /** What {@link createDeliverer} needs. */
 export interface DelivererOptions {

@@ -6,7 +6,7 @@ import type { Transport } from "../transports/transport.ts";
 import { createHttpTransport } from "../transports/http/http-transport.ts";
 import type { Logger } from "../lib/log.ts";
 import type { Metrics } from "../lib/metrics.ts";
-import type { BoundedDeadLetterFile } from "./dead-letter.ts";
+import type { BoundedDeadLetterFile } from "../lib/dead-letter-file.ts";
 import type { Sink } from "./sink.ts";
 import { createStreamSink } from "./stream-sink.ts";
 import { createSyncSink } from "./sync-sink.ts";

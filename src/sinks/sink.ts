@@ -1,4 +1,5 @@
 import type { EncodedEvent } from "../pipeline/cloud-event.ts";
+import type { Delivered } from "../pipeline/delivered.ts";
 import type { Rejection } from "../pipeline/rejection.ts";
 
 // The words for passing an event on, one meaning each:
@@ -11,20 +12,7 @@ import type { Rejection } from "../pipeline/rejection.ts";
 //   event out of the process: delivered, retry or refuse.
 // Nothing else: no post, no enqueue.
 
-/** The sink took the event: from now on, losing it is the sink's failure, not the sender's. */
-export interface Delivered {
-  readonly ok: true;
-}
-
-/**
- * The one {@link Delivered} value every sink answers with.
- *
- * @example
- * ```ts
- * return DELIVERED;
- * ```
- */
-export const DELIVERED: Delivered = Object.freeze({ ok: true });
+export { DELIVERED, type Delivered } from "../pipeline/delivered.ts";
 
 /**
  * Where verified, valid events go. The relay answers Telnyx 200 only after `deliver` resolves ok;

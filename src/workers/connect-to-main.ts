@@ -4,7 +4,7 @@ import { createDeadlineWaits } from "../lib/deadline-waits.ts";
 import { splitLines } from "../lib/split-lines.ts";
 import { reject } from "../pipeline/rejection.ts";
 import type { HandOn } from "../pipeline/relay.ts";
-import type { BoundedDeadLetterFile, DeadLetter, DeadLetterResult } from "../sinks/dead-letter.ts";
+import type { BoundedDeadLetterFile, DeadLetter, DeadLetterResult } from "../lib/dead-letter-file.ts";
 import { decodeMainFrame, encodeWorkerFrame, type MainFrame, type WorkerFrame } from "./frames.ts";
 
 // How often requests waiting for the main process's answer are checked against their deadline.

@@ -1,7 +1,7 @@
 import type { EncodedEvent } from "../pipeline/cloud-event.ts";
 import { REJECTION_REASONS, type Rejection, type RejectionReason } from "../pipeline/rejection.ts";
-import { DEAD_LETTER_RESULTS, type DeadLetter, type DeadLetterResult } from "../sinks/dead-letter.ts";
-import type { Delivered } from "../sinks/sink.ts";
+import { DEAD_LETTER_RESULTS, type DeadLetter, type DeadLetterResult } from "../lib/dead-letter-file.ts";
+import { DELIVERED, type Delivered } from "../pipeline/delivered.ts";
 
 /** What a worker process says to the main process. */
 export type WorkerFrame =
@@ -30,7 +30,7 @@ export type MainFrame =
 //                   M <seq> <metrics text as a JSON string>  |  Q <seq> (scrape)
 //   main → worker   A <seq> (accepted)  |  D <seq> (duplicate)  |  X <seq> <rejection JSON>  |  R 0|1 (ready)
 //                   K <seq> kept|duplicate|full|failed  |  P <seq> (pull)  |  T <seq> <metrics JSON string, or null>
-const DELIVERED: Delivered = { ok: true };
+
 
 /**
  * The line for a frame from a worker.

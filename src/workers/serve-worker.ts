@@ -4,7 +4,7 @@ import { createDeadlineWaits } from "../lib/deadline-waits.ts";
 import { splitLines } from "../lib/split-lines.ts";
 import { reject, type Rejection } from "../pipeline/rejection.ts";
 import type { HandOn } from "../pipeline/relay.ts";
-import type { BoundedDeadLetterFile } from "../sinks/dead-letter.ts";
+import type { BoundedDeadLetterFile } from "../lib/dead-letter-file.ts";
 import type { Delivered } from "../sinks/sink.ts";
 import { decodeWorkerFrame, encodeMainFrame } from "./frames.ts";
 

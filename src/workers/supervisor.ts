@@ -4,7 +4,7 @@ import { isSea } from "node:sea";
 import type { Duplex } from "node:stream";
 import type { Logger } from "../lib/log.ts";
 import type { HandOn } from "../pipeline/relay.ts";
-import type { BoundedDeadLetterFile } from "../sinks/dead-letter.ts";
+import type { BoundedDeadLetterFile } from "../lib/dead-letter-file.ts";
 import { within } from "../lib/within.ts";
 import { createRelayMetrics } from "./relay-metrics.ts";
 import { serveWorker, type WorkerLink } from "./serve-worker.ts";

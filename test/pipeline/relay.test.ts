@@ -20,7 +20,7 @@ import { parseForm } from "../../src/pipeline/parse-form.ts";
 import { reject, statusOf, type Rejection } from "../../src/pipeline/rejection.ts";
 import { createRelay, type Delivery, type HandOn } from "../../src/pipeline/relay.ts";
 import { createVerifier } from "../../src/pipeline/verify.ts";
-import { createDeadLetterFile, type DeadLetterFile } from "../../src/sinks/dead-letter.ts";
+import { createDeadLetterFile, type DeadLetterFile } from "../../src/lib/dead-letter-file.ts";
 import type { Delivered } from "../../src/sinks/sink.ts";
 import { SEED_LINE } from "../support/golden-refer.ts";
 import { makeKeys } from "../support/keys.ts";
@@ -40,10 +40,10 @@ after(async () => {
 let files = 0;
 
 /** A relay over a fresh dead-letter file; `answer` is what the hand-on stage says to each event. */
-function makeRelay(answer: HandOn = async () => ({ ok: true }), deadLetterPath = join(dir, `dead-${++files}.jsonl`)) {
+function makeRelay(answer: HandOn = async () => ({ ok: true }), deadLetterPath = join(dir, `dead-${++files}.jsonl`), deadLetterMaxBytes?: number) {
   const handed: EncodedEvent[] = [];
   const metrics = createMetrics();
-  const deadLetters = createDeadLetterFile(deadLetterPath);
+  const deadLetters = createDeadLetterFile(deadLetterPath, deadLetterMaxBytes === undefined ? {} : { maxBytes: deadLetterMaxBytes });
   opened.push(deadLetters);
   const relay = createRelay({
     verify: createVerifier({ keys: [parsePublicKey(keys.portalKey)], toleranceSeconds: 300, now }),
@@ -56,7 +56,7 @@ function makeRelay(answer: HandOn = async () => ({ ok: true }), deadLetterPath =
     now,
   });
   const deadLetterLines = (): Array<Record<string, unknown>> =>
-    existsSync(deadLetterPath) ? readFileSync(deadLetterPath, "utf8").trim().split("\n").map((line) => JSON.parse(line)) : [];
+    existsSync(deadLetterPath) ? readFileSync(deadLetterPath, "utf8").trim().split("\n").filter((line) => line !== "").map((line) => JSON.parse(line)) : [];
   const metric = (name: string, labels = ""): string | undefined =>
     metrics.render().split("\n").find((line) => line.startsWith(`${name}${labels} `))?.split(" ")[1];
   return { relay, handed, deadLetterLines, metric };
@@ -150,6 +150,24 @@ describe("createRelay(): a signed delivery that is not a valid event", () => {
     assert.equal(statusOf(rejection.reason), 503);
     assert.match(rejection.detail, /^ReferCallStatus "ringing" is not one of .*; and the dead-letter file could not be written/);
     assert.equal(handed.length, 0);
+  });
+});
+
+describe("createRelay(): a signed, invalid delivery and a bounded dead-letter file", () => {
+  test("→ 503 dead_letter_unavailable naming the limit when the file is full; nothing is written", async () => {
+    const { relay, handed, deadLetterLines } = makeRelay(undefined, undefined, 64);
+    const rejection = expectRejection(await relay(signed(INVALID_BODY)), "dead_letter_unavailable");
+    assert.equal(statusOf(rejection.reason), 503);
+    assert.match(rejection.detail, /; and the dead-letter file is full \(--dead-letter-max-bytes\), so it was not kept$/);
+    assert.deepEqual(deadLetterLines(), []);
+    assert.equal(handed.length, 0);
+  });
+
+  test("→ 400 for a redelivery of a delivery already in the file, which is kept once", async () => {
+    const { relay, deadLetterLines } = makeRelay();
+    expectRejection(await relay(signed(INVALID_BODY)), "invalid_event");
+    expectRejection(await relay(signed(INVALID_BODY, NOW_SECONDS - 5)), "invalid_event");
+    assert.equal(deadLetterLines().length, 1);
   });
 });
 

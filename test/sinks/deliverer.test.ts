@@ -8,7 +8,7 @@ import { createDeliverer, type Deliverer, type DelivererOptions } from "../../sr
 import type { Outgoing, SendOutcome } from "../../src/transports/transport.ts";
 import { createLogger } from "../../src/lib/log.ts";
 import { createMetrics, type Metrics } from "../../src/lib/metrics.ts";
-import { createDeadLetterFile, type BoundedDeadLetterFile, type DeadLetter } from "../../src/sinks/dead-letter.ts";
+import { createDeadLetterFile, type BoundedDeadLetterFile, type DeadLetter } from "../../src/lib/dead-letter-file.ts";
 
 /** What the spool hands the deliverer: an encoded event and when the relay accepted it. */
 interface Spooled {

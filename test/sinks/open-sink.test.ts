@@ -8,7 +8,7 @@ import { PassThrough } from "node:stream";
 import { after, describe, test } from "node:test";
 
 import { createDedup } from "../../src/pipeline/dedup.ts";
-import { createDeadLetterFile } from "../../src/sinks/dead-letter.ts";
+import { createDeadLetterFile } from "../../src/lib/dead-letter-file.ts";
 import { openSink, type OpenSinkDeps } from "../../src/sinks/open-sink.ts";
 import { createLogger } from "../../src/lib/log.ts";
 import { createMetrics } from "../../src/lib/metrics.ts";

@@ -7,7 +7,7 @@ import { after, describe, test } from "node:test";
 import { createMetrics } from "../../src/lib/metrics.ts";
 import type { EncodedEvent } from "../../src/pipeline/cloud-event.ts";
 import { reject, type Rejection } from "../../src/pipeline/rejection.ts";
-import { createDeadLetterFile, type BoundedDeadLetterFile, type DeadLetter } from "../../src/sinks/dead-letter.ts";
+import { createDeadLetterFile, type BoundedDeadLetterFile, type DeadLetter } from "../../src/lib/dead-letter-file.ts";
 import type { Delivered } from "../../src/sinks/sink.ts";
 import { connectToMain } from "../../src/workers/connect-to-main.ts";
 import { serveWorker, type MainServices } from "../../src/workers/serve-worker.ts";

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { duplexPair } from "node:stream";
 import { after, describe, test } from "node:test";
 import { createMetrics, type Metrics } from "../../src/lib/metrics.ts";
-import { createDeadLetterFile } from "../../src/sinks/dead-letter.ts";
+import { createDeadLetterFile } from "../../src/lib/dead-letter-file.ts";
 import { connectToMain, type MainLink } from "../../src/workers/connect-to-main.ts";
 import { createRelayMetrics } from "../../src/workers/relay-metrics.ts";
 import { serveWorker, type WorkerLink } from "../../src/workers/serve-worker.ts";

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, tru
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { createDeadLetterFile, DEAD_LETTER_MAX_BYTES, type DeadLetter } from "../../src/sinks/dead-letter.ts";
+import { createDeadLetterFile, DEAD_LETTER_MAX_BYTES, type DeadLetter } from "../../src/lib/dead-letter-file.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "telnyx-relay-dead-letter-"));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,8 +1,8 @@
 import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 import type { FileHandle } from "node:fs/promises";
-import { createIdTable, type IdTable } from "../lib/id-table.ts";
-import { splitLines } from "../lib/split-lines.ts";
+import { createIdTable, type IdTable } from "./id-table.ts";
+import { splitLines } from "./split-lines.ts";
 
 /**
  * A signed delivery that could not become an event (`invalid_event`), or an event the downstream
