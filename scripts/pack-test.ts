@@ -12,7 +12,7 @@
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
 import { once } from "node:events";
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
@@ -81,6 +81,9 @@ try {
   // --offline: the tarball has no dependencies, so nothing may need the network.
   run("npm", ["install", "--offline", "--no-audit", "--no-fund", join(work, packed.filename)], project);
   check(true, `npm install --offline ${packed.filename} into a scratch project`);
+  const installed = join(project, "node_modules", "telnyx-relay");
+  const tsPaths = paths.filter((path) => path.endsWith(".d.ts") && /(from |import\()"\.\.?\/[^"]*\.ts"/.test(readFileSync(join(installed, path), "utf8")));
+  check(tsPaths.length === 0, `the .d.ts import each other by .js paths, as any TypeScript with nodenext expects (${tsPaths.join(", ") || "none by .ts"})`);
   for (const name of ["consumer.mjs", "consumer.ts"]) copyFileSync(join(ROOT, "test", "package", "consumer", name), join(project, name));
   copyFileSync(join(ROOT, "examples", "node-http.ts"), join(project, "node-http.ts"));
 
