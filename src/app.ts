@@ -1,3 +1,5 @@
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import type { Duplex, Writable } from "node:stream";
 import type { Config } from "./config/load.ts";
 import type { Logger } from "./lib/log.ts";
@@ -9,7 +11,7 @@ import { createDeadLetterFile, type BoundedDeadLetterFile } from "./lib/dead-let
 import { openSink } from "./sinks/open-sink.ts";
 import type { Sink } from "./sinks/sink.ts";
 import { createDedup } from "./pipeline/dedup.ts";
-import { createMetrics } from "./lib/metrics.ts";
+import { createMetrics, type Metrics } from "./lib/metrics.ts";
 import { within } from "./lib/within.ts";
 import type { HandOn } from "./pipeline/relay.ts";
 import type { Workers } from "./workers/supervisor.ts";
@@ -33,11 +35,19 @@ export interface AppIo {
 export type AppRole = { readonly kind: "main" } | { readonly kind: "worker"; readonly index: number; readonly channel: Duplex };
 
 /**
- * What the process needs of where its events go, besides the hand-on: a name, readiness (for
- * `/readyz`) and a close. The sink in the main process; in a worker process, the channel to the
- * main process, which owns the sink.
+ * Where this process's events go: the sink, the dedup stage in front of it and the dead-letter file
+ * in the main process; in a worker process, the channel to the main process, which owns all three.
  */
-type Outlet = Pick<Sink, "name" | "recovered" | "ready" | "close">;
+interface Outlet extends Pick<Sink, "name" | "ready" | "close"> {
+  /** Spooled mode: undelivered events found in the spool at start-up. */
+  readonly recovered: number | undefined;
+  readonly handOn: HandOn;
+  readonly deadLetters: BoundedDeadLetterFile;
+  /** A worker's view of the whole relay's metrics (the main process sums them); undefined in the main process. */
+  readonly scrape: (() => Promise<string>) | undefined;
+  /** Tells whoever waits that this process listens (a worker's main process). */
+  listening(): void;
+}
 
 /** A relay that is listening. */
 export interface RunningApp {
@@ -83,7 +93,6 @@ const WORKER_START_TIMEOUT_MS = 10_000;
 export async function startApp(config: Config, io: AppIo, role: AppRole = { kind: "main" }, tuning: ServerTuning = {}): Promise<RunningApp> {
   const { log, now } = io;
   let stopping: Promise<number> | undefined;
-  let onListening = (): void => {};
   let workers: Workers | undefined;
   let resolveStopped: (code: number) => void = () => {};
   const stopped = new Promise<number>((resolve) => {
@@ -91,44 +100,9 @@ export async function startApp(config: Config, io: AppIo, role: AppRole = { kind
   });
 
   const metrics = createMetrics();
-  let deadLetters: BoundedDeadLetterFile;
-  // The sink in the main process; in a worker, the channel to the main process (which owns the sink).
-  let sink: Outlet;
-  let handOn: HandOn;
-  // The whole relay's metrics for GET /metrics: with workers, every process's summed.
-  let scrape = async (): Promise<string> => (workers === undefined ? metrics.render() : workers.scrape());
-  if (role.kind === "worker") {
-    // Loaded only in a worker process, like the supervisor only in a main process that has workers.
-    const { connectToMain } = await import("./workers/connect-to-main.ts");
-    const main = connectToMain(role.channel, { answerTimeoutMs: config.requestTimeoutMs, deadLetterPath: config.deadLetterFile, metrics: () => metrics.render(), now });
-    void main.closed.then(() => {
-      log.error("the main process is gone; stopping");
-      void stop("main process gone", 1);
-    });
-    handOn = main.handOn;
-    deadLetters = main.deadLetters;
-    scrape = main.scrape;
-    sink = { name: "main process", ready: main.ready, close: async () => main.close() };
-    onListening = main.listening;
-  } else {
-    deadLetters = createDeadLetterFile(config.deadLetterFile, { maxBytes: config.deadLetterMaxBytes });
-    metrics.deadLetterFile(() => deadLetters.stats());
-    const dedup = createDedup({ windowMs: config.dedupWindowMs, maxEntries: DEDUP_MAX_ENTRIES, now });
-    const mainSink = await openSink(config, {
-      ...io,
-      metrics,
-      deadLetters,
-      dedup,
-      onFatal: (error) => {
-        log.error("stdout failed; stopping", { error: (error as NodeJS.ErrnoException).code ?? error.message });
-        void stop("stdout failed", 1);
-      },
-    });
-    sink = mainSink;
-    handOn = (event) => dedup.once(event.id, () => mainSink.deliver(event));
-  }
+  const outlet = await openOutlet(config, io, role, metrics, (why) => void stop(why, 1));
   const verify = createVerifier({ keys: config.keys, toleranceSeconds: config.toleranceSeconds, now });
-  const relay = createRelay({ verify, handOn, deadLetters, metrics, now });
+  const relay = createRelay({ verify, handOn: outlet.handOn, deadLetters: outlet.deadLetters, metrics, now });
   const handler = createHttpHandler({
     path: config.path,
     bodyLimit: config.bodyLimit,
@@ -136,33 +110,21 @@ export async function startApp(config: Config, io: AppIo, role: AppRole = { kind
     log,
     bodyBudget: Math.max(BODY_BUDGET_BYTES, config.bodyLimit),
     draining: () => stopping !== undefined,
-    ready: () => sink.ready(),
+    ready: () => outlet.ready(),
     metrics,
-    scrape: () => scrape(),
+    // The whole relay's metrics for GET /metrics: with workers, every process's summed.
+    scrape: outlet.scrape ?? (async () => (workers === undefined ? metrics.render() : workers.scrape())),
   });
-
   const server = createRelayServer({ ...tuning, handler, requestTimeoutMs: config.requestTimeoutMs, log, metrics, now });
 
-  // With workers, every process binds the port with SO_REUSEPORT and the kernel spreads connections
-  // among them. SO_REUSEPORT would as gladly share the port with another relay already on it (two
-  // writers, two dedup sets): the main process first binds it alone, which fails if it is taken.
-  let port = config.port;
-  if (role.kind === "main" && config.workers > 1) {
-    try {
-      port = await bindAlone(port, config.host);
-    } catch (error) {
-      await sink.close(0);
-      throw error;
-    }
-  }
   let address;
   try {
-    address = await listen(server, { port, host: config.host, reusePort: config.workers > 1 }, log);
+    address = await bindPort(server, config, role, log);
   } catch (error) {
-    await sink.close(0);
+    await outlet.close(0);
     throw error;
   }
-  onListening();
+  outlet.listening();
 
   if (role.kind === "main" && config.workers > 1) {
     const { startWorkers } = await import("./workers/supervisor.ts");
@@ -170,17 +132,17 @@ export async function startApp(config: Config, io: AppIo, role: AppRole = { kind
       workers = await startWorkers({
         count: config.workers - 1,
         port: address.port,
-        handOn,
-        deadLetters,
+        handOn: outlet.handOn,
+        deadLetters: outlet.deadLetters,
         metrics: () => metrics.render(),
-        ready: () => sink.ready(),
+        ready: () => outlet.ready(),
         startTimeoutMs: WORKER_START_TIMEOUT_MS,
         log,
         now,
       });
     } catch (error) {
       server.close();
-      await sink.close(0);
+      await outlet.close(0);
       throw error;
     }
   }
@@ -200,8 +162,8 @@ export async function startApp(config: Config, io: AppIo, role: AppRole = { kind
         server.closeAllConnections();
       }
       await workersGone;
-      await sink.close(Math.max(0, deadline - now()));
-      await deadLetters.close();
+      await outlet.close(Math.max(0, deadline - now()));
+      await outlet.deadLetters.close();
       log.info("stopped", { why, exitCode: code });
       resolveStopped(code);
       return code;
@@ -209,5 +171,69 @@ export async function startApp(config: Config, io: AppIo, role: AppRole = { kind
     return stopping;
   }
 
-  return { sink: sink.name, recovered: sink.recovered, port: address.port, address: address.address, stop: (why) => stop(why), stopped };
+  return { sink: outlet.name, recovered: outlet.recovered, port: address.port, address: address.address, stop: (why) => stop(why), stopped };
+}
+
+/**
+ * Opens where this process's events go. In the main process: the dead-letter file, the dedup stage
+ * and the sink the config asks for. In a worker: the channel to the main process, which owns them.
+ *
+ * @param fail Stops the relay with exit status 1, saying why (the sink or the main process failed).
+ */
+async function openOutlet(config: Config, io: AppIo, role: AppRole, metrics: Metrics, fail: (why: string) => void): Promise<Outlet> {
+  const { log, now } = io;
+  if (role.kind === "worker") {
+    // Loaded only in a worker process, like the supervisor only in a main process that has workers.
+    const { connectToMain } = await import("./workers/connect-to-main.ts");
+    const main = connectToMain(role.channel, { answerTimeoutMs: config.requestTimeoutMs, deadLetterPath: config.deadLetterFile, metrics: () => metrics.render(), now });
+    void main.closed.then(() => {
+      log.error("the main process is gone; stopping");
+      fail("main process gone");
+    });
+    return {
+      name: "main process",
+      recovered: undefined,
+      ready: main.ready,
+      close: async () => main.close(),
+      handOn: main.handOn,
+      deadLetters: main.deadLetters,
+      scrape: main.scrape,
+      listening: main.listening,
+    };
+  }
+  const deadLetters = createDeadLetterFile(config.deadLetterFile, { maxBytes: config.deadLetterMaxBytes });
+  metrics.deadLetterFile(() => deadLetters.stats());
+  const dedup = createDedup({ windowMs: config.dedupWindowMs, maxEntries: DEDUP_MAX_ENTRIES, now });
+  const sink = await openSink(config, {
+    ...io,
+    metrics,
+    deadLetters,
+    dedup,
+    onFatal: (error) => {
+      log.error("stdout failed; stopping", { error: (error as NodeJS.ErrnoException).code ?? error.message });
+      fail("stdout failed");
+    },
+  });
+  return {
+    name: sink.name,
+    recovered: sink.recovered,
+    ready: () => sink.ready(),
+    close: (timeoutMs) => sink.close(timeoutMs),
+    handOn: (event) => dedup.once(event.id, () => sink.deliver(event)),
+    deadLetters,
+    scrape: undefined,
+    listening: () => {},
+  };
+}
+
+/**
+ * Listens on the configured port. With workers, every process binds the port with SO_REUSEPORT
+ * and the kernel spreads connections among them; SO_REUSEPORT would as gladly share the port with
+ * another relay already on it (two writers, two dedup sets), so the main process first binds it
+ * alone, which fails if it is taken.
+ */
+async function bindPort(server: Server, config: Config, role: AppRole, log: Logger): Promise<AddressInfo> {
+  const shared = config.workers > 1;
+  const port = role.kind === "main" && shared ? await bindAlone(config.port, config.host) : config.port;
+  return listen(server, { port, host: config.host, reusePort: shared }, log);
 }

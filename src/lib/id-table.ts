@@ -36,6 +36,8 @@ const FIRST_CAPACITY = 1024;
  * ```
  */
 export function createIdTable(maxEntries: number): IdTable {
+  // One closure of ~130 lines on purpose: the ring, the index and their growth are one data
+  // structure over shared typed arrays; split into functions, each would take all of them.
   let capacity = Math.min(FIRST_CAPACITY, maxEntries);
   // The ring: entry i has key words keys[4i..4i+3] and time times[i]; NaN marks an entry replaced
   // by a later add of the same id. `head` is the oldest entry, `count` the entries in the ring.

@@ -41,6 +41,8 @@ export interface GroupCommit {
  * ```
  */
 export function createGroupCommit(state: JournalState, rotation: Rotation, afterCommit: () => void): GroupCommit {
+  // One closure of ~80 lines on purpose: the queue, the writer in flight and the failure path of a
+  // batch are one state machine (one write + one fdatasync at a time).
   let queue: Item[] = [];
   let writer: Promise<void> | undefined;
 
