@@ -1,7 +1,7 @@
 // The spool lock with real processes: a killed holder (SIGKILL, or a zombie nobody reaps) frees the
 // directory at once; a live one keeps it; two relays racing for a stale lock do not both get it.
 import assert from "node:assert/strict";
-import { spawn, type ChildProcessByStdio } from "node:child_process";
+import { execFileSync, spawn, type ChildProcessByStdio } from "node:child_process";
 import { once } from "node:events";
 import { lstatSync, readdirSync, readFileSync } from "node:fs";
 import { mkdir, readdir, writeFile } from "node:fs/promises";
@@ -51,7 +51,14 @@ async function kill(holder: Holder): Promise<void> {
  * only when the last one is gone.
  */
 function isZombie(pid: number): boolean {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    // Deno reads /proc only with --allow-all: ask ps (state and thread count) instead.
+    const [state, threads] = execFileSync("ps", ["-o", "stat=,nlwp=", "-p", String(pid)], { encoding: "utf8" }).trim().split(/\s+/);
+    return state?.startsWith("Z") === true && threads === "1";
+  }
   return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z") && readdirSync(`/proc/${pid}/task`).length === 1;
 }
 
