@@ -2,6 +2,7 @@ import type { Duplex, Writable } from "node:stream";
 import type { Config } from "./config/load.ts";
 import type { Logger } from "./lib/log.ts";
 import { createVerifier } from "./pipeline/verify.ts";
+import { eventFilter } from "./events/event-filter.ts";
 import { createRelay } from "./pipeline/relay.ts";
 import { createHttpHandler } from "./server/http-handler.ts";
 import { bindAlone, createRelayServer, listen, type ServerTuning } from "./server/listen.ts";
@@ -128,7 +129,7 @@ export async function startApp(config: Config, io: AppIo, role: AppRole = { kind
     handOn = (event) => dedup.once(event.id, () => mainSink.deliver(event));
   }
   const verify = createVerifier({ keys: config.keys, toleranceSeconds: config.toleranceSeconds, now });
-  const relay = createRelay({ verify, handOn, deadLetters, metrics, now });
+  const relay = createRelay({ verify, handOn, deadLetters, metrics, now, keep: eventFilter(config.events), warn: (message, fields) => log.warn(message, fields) });
   const handler = createHttpHandler({
     path: config.path,
     bodyLimit: config.bodyLimit,

@@ -45,7 +45,7 @@ export interface RelayOptions {
   readonly metrics: Metrics;
   readonly now: () => number;
   /** Whether events of a CloudEvents type are handed on (`--events`); all are when absent. */
-  readonly keep?: (type: string) => boolean;
+  readonly keep?: ((type: string) => boolean) | undefined;
   /** Where the once-per-kind warning about an unknown event type goes (the logger's `warn`). */
   readonly warn?: (message: string, fields: Readonly<Record<string, unknown>>) => void;
 }
