@@ -10,6 +10,7 @@ import { after, before, describe, test } from "node:test";
 import { signDelivery } from "../../src/crypto/sign.ts";
 import { JSON_WEBHOOK_ROWS } from "../../src/events/json-tables.ts";
 import { normalizeDateTime } from "../../src/pipeline/normalize-date-time.ts";
+import { startDownstream } from "../support/downstream.ts";
 import { post, postSigned, type Answer } from "../support/http.ts";
 import { startTestRelay, type TestRelay } from "../support/in-process.ts";
 import { makeKeys, nowSeconds } from "../support/keys.ts";
@@ -200,4 +201,30 @@ describe("--events and redeliveries", () => {
       await relay.stop();
     }
   });
+});
+
+describe("JSON webhooks forwarded", () => {
+  for (const spooled of [false, true]) {
+    test(`${spooled ? "spooled" : "synchronous"} forwarding POSTs the CloudEvent com.telnyx.call.hangup with Telnyx's id as ce-id and Idempotency-Key`, async () => {
+      const downstream = await startDownstream();
+      const dir = mkdtempSync(join(tmpdir(), "relay-json-fwd-"));
+      const spool = spooled ? { dir: join(dir, "spool"), maxBytes: 1 << 20, concurrency: 1, retryMaxDelayMs: 1000 } : undefined;
+      const relay = await startTestRelay(keys, { deadLetterFile: join(dir, "dead.jsonl"), forward: { url: new URL(downstream.url), headers: [], secret: undefined, timeoutMs: 1500, spool } });
+      try {
+        const body = hangup("c0ffee00-0000-4000-8000-00000000f00d");
+        assert.equal((await postJson(relay, body)).status, 200);
+        await downstream.waitFor(1);
+        const [request] = downstream.received;
+        assert.equal(request?.headers["ce-id"], "c0ffee00-0000-4000-8000-00000000f00d");
+        assert.equal(request?.headers["idempotency-key"], "c0ffee00-0000-4000-8000-00000000f00d");
+        const event = JSON.parse(request?.body as string) as { type: string; data: unknown };
+        assert.equal(event.type, "com.telnyx.call.hangup");
+        assert.deepEqual(event.data, JSON.parse(body));
+      } finally {
+        await relay.stop();
+        await downstream.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
 });
