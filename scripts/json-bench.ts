@@ -24,14 +24,16 @@ hangup.meta = { attempt: 1, delivered_to: "https://relay.example.com/webhooks/te
 const json = Buffer.from(JSON.stringify(hangup));
 const form = Buffer.from(SEED_BODY);
 
-function time(label: string, run: () => unknown): number {
-  for (let i = 0; i < Math.min(iterations, 2000); i++) run(); // warm-up
+const ROUNDS = 7;
+
+/** ns per call of `run`, over `iterations` calls (after a warm-up). */
+function measure(run: () => unknown): number {
   const start = process.hrtime.bigint();
   for (let i = 0; i < iterations; i++) run();
-  const ns = Number(process.hrtime.bigint() - start) / iterations;
-  console.log(`${label.padEnd(52)} ${ns.toFixed(0).padStart(7)} ns/op`);
-  return ns;
+  return Number(process.hrtime.bigint() - start) / iterations;
 }
+
+const median = (values: number[]): number => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)] as number;
 
 const { publicKey, privateKey } = generateKeyPairSync("ed25519");
 const headers = signDelivery(privateKey, json.toString(), 1_700_000_000);
@@ -47,9 +49,18 @@ const pipeline = (media: "form" | "json", bytes: Buffer) => () => {
   return encodeCloudEvent(valid.event, deriveEventId(type, body));
 };
 
-console.log(`JSON body ${json.length} bytes, form body ${form.length} bytes, ${iterations} iterations`);
-const verifyNs = time("Ed25519 verify (timestamp|body)", () => verify(null, signed, publicKey, signature));
-const parseNs = time("JSON: JSON.parse alone", () => JSON.parse(json.toString()));
-const jsonNs = time("JSON: decode+recognise+validate+id+CloudEvent", pipeline("json", json));
-const formNs = time("form (REFER): decode+recognise+validate+id+CloudEvent", pipeline("form", form));
-console.log(`JSON parse+validate+encode = ${((jsonNs / verifyNs) * 100).toFixed(1)}% of one verify (JSON.parse alone ${((parseNs / verifyNs) * 100).toFixed(1)}%); REFER ${((formNs / verifyNs) * 100).toFixed(1)}%`);
+console.log(`JSON body ${json.length} bytes, form body ${form.length} bytes, ${iterations} iterations × ${ROUNDS} rounds, interleaved; medians`);
+const steps: ReadonlyArray<readonly [string, () => unknown]> = [
+  ["Ed25519 verify (timestamp|body)", () => verify(null, signed, publicKey, signature)],
+  ["JSON: JSON.parse alone", () => JSON.parse(json.toString())],
+  ["JSON: decode+recognise+validate+id+CloudEvent", pipeline("json", json)],
+  ["form (REFER): decode+recognise+validate+id+CloudEvent", pipeline("form", form)],
+];
+for (const [, run] of steps) for (let i = 0; i < Math.min(iterations, 2000); i++) run(); // warm-up
+// Interleaved rounds, medians: the machine may be shared, and a burst of other work then hits every step alike.
+const samples = steps.map(() => [] as number[]);
+for (let round = 0; round < ROUNDS; round++) steps.forEach(([, run], i) => samples[i]?.push(measure(run)));
+const [verifyNs, parseNs, jsonNs, formNs] = samples.map(median) as [number, number, number, number];
+steps.forEach(([label], i) => console.log(`${label.padEnd(52)} ${median(samples[i] as number[]).toFixed(0).padStart(7)} ns/op`));
+const ratio = (ns: number): string => `${((ns / verifyNs) * 100).toFixed(1)}%`;
+console.log(`JSON parse+validate+encode = ${ratio(jsonNs)} of one verify (JSON.parse alone ${ratio(parseNs)}); REFER ${ratio(formNs)}`);
