@@ -11,6 +11,7 @@ import { recogniseEvent } from "../src/events/registry.ts";
 import { encodeCloudEvent } from "../src/pipeline/cloud-event.ts";
 import { decodeBody } from "../src/pipeline/decode.ts";
 import { deriveEventId } from "../src/pipeline/event-id.ts";
+import { parseStrictJson } from "../src/pipeline/parse-json.ts";
 import { validateEvent } from "../src/pipeline/validate.ts";
 import { SEED_BODY } from "./seed-event.ts";
 
@@ -53,6 +54,7 @@ console.log(`JSON body ${json.length} bytes, form body ${form.length} bytes, ${i
 const steps: ReadonlyArray<readonly [string, () => unknown]> = [
   ["Ed25519 verify (timestamp|body)", () => verify(null, signed, publicKey, signature)],
   ["JSON: JSON.parse alone", () => JSON.parse(json.toString())],
+  ["JSON: parseStrictJson (scan + JSON.parse + count)", () => parseStrictJson(json.toString())],
   ["JSON: decode+recognise+validate+id+CloudEvent", pipeline("json", json)],
   ["form (REFER): decode+recognise+validate+id+CloudEvent", pipeline("form", form)],
 ];
@@ -60,7 +62,7 @@ for (const [, run] of steps) for (let i = 0; i < Math.min(iterations, 2000); i++
 // Interleaved rounds, medians: the machine may be shared, and a burst of other work then hits every step alike.
 const samples = steps.map(() => [] as number[]);
 for (let round = 0; round < ROUNDS; round++) steps.forEach(([, run], i) => samples[i]?.push(measure(run)));
-const [verifyNs, parseNs, jsonNs, formNs] = samples.map(median) as [number, number, number, number];
+const [verifyNs, parseNs, strictNs, jsonNs, formNs] = samples.map(median) as [number, number, number, number, number];
 steps.forEach(([label], i) => console.log(`${label.padEnd(52)} ${median(samples[i] as number[]).toFixed(0).padStart(7)} ns/op`));
 const ratio = (ns: number): string => `${((ns / verifyNs) * 100).toFixed(1)}%`;
-console.log(`JSON parse+validate+encode = ${ratio(jsonNs)} of one verify (JSON.parse alone ${ratio(parseNs)}); REFER ${ratio(formNs)}`);
+console.log(`JSON parse+validate+encode = ${ratio(jsonNs)} of one verify (JSON.parse alone ${ratio(parseNs)}, the strict parse ${ratio(strictNs)}); REFER ${ratio(formNs)}`);
