@@ -1,5 +1,7 @@
 /** The most unknown kinds remembered for warning once each; past it, one last warning says so. */
 export const MAX_UNKNOWN_KINDS = 1000;
+/** An `event_type` is cut to this many characters in the set and the warning (it is the sender's text). */
+const MAX_KIND_LENGTH = 100;
 
 /**
  * Remembers which unknown kinds of event were warned about, so that each is logged once, not once
@@ -18,7 +20,8 @@ export const MAX_UNKNOWN_KINDS = 1000;
  */
 export function warnOncePerKind(warn: (message: string, fields: Readonly<Record<string, unknown>>) => void, max = MAX_UNKNOWN_KINDS): (type: string, eventType: string | undefined) => void {
   const seen = new Set<string>();
-  return (type, eventType) => {
+  return (type, fullEventType) => {
+    const eventType = fullEventType?.slice(0, MAX_KIND_LENGTH);
     const kind = `${type} ${eventType ?? ""}`;
     if (seen.has(kind) || seen.size > max) return;
     seen.add(kind);
