@@ -22,7 +22,9 @@ const deadLetterFile = join(mkdtempSync(join(tmpdir(), "telnyx-relay-demo-")), "
 // TELNYX_RELAY_BIN=dist/telnyx-relay npm run demo: the same, with the single executable.
 const bin = process.env.TELNYX_RELAY_BIN;
 const [command, args] = bin ? [bin, []] : [process.execPath, ["src/main.ts"]];
-const relay = spawn(command, [...args, "--port", "0", "--host", "127.0.0.1", "--path", path], {
+// --dedup-window 0: the spec's JSON examples share ids (0ccc7b54-… in many), which would otherwise be
+// answered "duplicate" and not printed.
+const relay = spawn(command, [...args, "--port", "0", "--host", "127.0.0.1", "--path", path, "--dedup-window", "0"], {
   // The user's own TELNYX_* settings must not change (or break) the demo.
   env: { ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("TELNYX_"))), TELNYX_PUBLIC_KEY: portalKey, TELNYX_RELAY_DEAD_LETTER_FILE: deadLetterFile },
   stdio: ["ignore", "pipe", "pipe"],
@@ -54,8 +56,9 @@ for (const example of EXAMPLES) {
     headers: { "content-type": example.contentType, ...signDelivery(privateKey, example.body, Math.floor(Date.now() / 1000)) },
     body: example.body,
   });
-  say(`the relay answered ${response.status} ${(await response.text()).trim()}`);
-  if (response.status !== 200) {
+  const answer = (await response.text()).trim();
+  say(`the relay answered ${response.status} ${answer}`);
+  if (response.status !== 200 || !answer.includes('"accepted"')) {
     process.exitCode = 1;
     break;
   }

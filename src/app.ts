@@ -4,6 +4,7 @@ import type { Duplex, Writable } from "node:stream";
 import type { Config } from "./config/load.ts";
 import type { Logger } from "./lib/log.ts";
 import { createVerifier } from "./pipeline/verify.ts";
+import { eventFilter } from "./events/event-filter.ts";
 import { createRelay } from "./pipeline/relay.ts";
 import { createHttpHandler } from "./server/http-handler.ts";
 import { bindAlone, createRelayServer, listen, type ServerTuning } from "./server/listen.ts";
@@ -102,7 +103,8 @@ export async function startApp(config: Config, io: AppIo, role: AppRole = { kind
   const metrics = createMetrics();
   const outlet = await openOutlet(config, io, role, metrics, (why) => void stop(why, 1));
   const verify = createVerifier({ keys: config.keys, toleranceSeconds: config.toleranceSeconds, now });
-  const relay = createRelay({ verify, handOn: outlet.handOn, deadLetters: outlet.deadLetters, metrics, now });
+  const keep = eventFilter(config.events);
+  const relay = createRelay({ verify, handOn: outlet.handOn, deadLetters: outlet.deadLetters, metrics, now, keep, warn: (message, fields) => log.warn(message, fields) });
   const handler = createHttpHandler({
     path: config.path,
     bodyLimit: config.bodyLimit,

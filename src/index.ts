@@ -6,12 +6,16 @@ export type { HeaderValue, Verified, VerifiedBody, Verifier, VerifierOptions } f
 export { parsePublicKey } from "./crypto/public-key.ts";
 // The event-type registry.
 export { EVENT_TYPES, ACCEPTED_CONTENT_TYPES, acceptedMediaType, recogniseEvent } from "./events/registry.ts";
-export type { DecodedBody, EventIdRule, EventType, FieldFormat, FieldRule, FormBody, FormEventType, MediaType, Recognition } from "./events/event-type.ts";
+export type { DecodedBody, EventIdRule, EventType, FieldFormat, FieldRule, FormBody, FormEventType, JsonBody, JsonEventType, JsonFieldRule, JsonKind, MediaType, Recognition } from "./events/event-type.ts";
+export { JSON_EVENT_TYPES, JSON_GENERIC, JSON_GENERIC_TYPE, jsonCloudEventType } from "./events/json.ts";
+export { eventFilter } from "./events/event-filter.ts";
+export { parseStrictJson } from "./pipeline/parse-json.ts";
+export { decodeJsonBody } from "./pipeline/decode-json.ts";
 export { REFER_CALL_STATUSES, REFER_STATUS, REFER_STATUS_TYPE } from "./events/texml.ts";
 export type { ReferCallStatus } from "./events/texml.ts";
 export { decodeBody, indexFields } from "./pipeline/decode.ts";
 export { validateEvent } from "./pipeline/validate.ts";
-export type { Validated, ValidEvent } from "./pipeline/validate.ts";
+export type { Validated, ValidEvent, ValidFormEvent, ValidJsonEvent } from "./pipeline/validate.ts";
 export { deriveEventId, eventId } from "./pipeline/event-id.ts";
 // The REFER-only validator of earlier versions, now a thin wrapper over validateEvent.
 export { validateReferStatus } from "./pipeline/validate-refer-status.ts";

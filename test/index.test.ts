@@ -27,7 +27,8 @@ test("the library verifies, decodes, recognises and validates the seed event wit
   const headers = library.signDelivery(keys.privateKey, SEED_BODY, nowSeconds());
   const media = library.acceptedMediaType("application/x-www-form-urlencoded");
   assert.equal(media, "form");
-  assert.equal(library.acceptedMediaType("application/json"), undefined);
+  assert.equal(library.acceptedMediaType("application/json"), "json");
+  assert.equal(library.acceptedMediaType("text/plain"), undefined);
   const verified = verify(headers["telnyx-timestamp"], headers["telnyx-signature-ed25519"], Buffer.from(SEED_BODY));
   assert.ok(verified.ok && media !== undefined);
   const body = library.decodeBody(media, verified.body);

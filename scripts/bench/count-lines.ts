@@ -1,6 +1,7 @@
 // Reads the relay's stdout (a pipe) in its own process, as a log shipper would, and counts the
 // event lines. At end of input prints {"lines","distinct","bad"}: lines read, distinct CloudEvent ids,
-// and lines that are not a REFER status CloudEvent (or a last line without its newline).
+// and lines that are not a REFER status or JSON call.* CloudEvent (the mixed row), or a last line
+// without its newline.
 //
 //   telnyx-relay ... | node scripts/bench/count-lines.ts
 //
@@ -11,6 +12,7 @@ import process from "node:process";
 import { IdSet } from "./id-set.ts";
 
 const TYPE = "com.telnyx.texml.refer.status";
+const JSON_CALL_TYPE = "com.telnyx.call.";
 const ID = '"id":"';
 let lines = 0;
 let bad = 0;
@@ -27,7 +29,8 @@ function line(text: string): void {
   if ((lines & 63) === 0) {
     try {
       const event = JSON.parse(text) as { id?: unknown; type?: unknown; specversion?: unknown };
-      if (typeof event.id !== "string" || event.type !== TYPE || event.specversion !== "1.0") bad++;
+      const typed = event.type === TYPE || (typeof event.type === "string" && event.type.startsWith(JSON_CALL_TYPE));
+      if (typeof event.id !== "string" || !typed || event.specversion !== "1.0") bad++;
     } catch {
       bad++;
     }

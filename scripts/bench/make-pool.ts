@@ -2,18 +2,19 @@
 // per request, "<telnyx-timestamp>\t<telnyx-signature-ed25519>\t<attempt>\t<form body>", where
 // attempt is 0 for an event's first delivery and n ≥ 1 for its n-th redelivery.
 //
-//   node scripts/bench/make-pool.ts KEY.pem TAG FROM TO TIMESTAMP OUT [PERCENT PRIME]
+//   node scripts/bench/make-pool.ts KEY.pem TAG FROM TO TIMESTAMP OUT [PERCENT PRIME [form|mixed]]
 //
 // Entries FROM to TO-1 of the pool's sequence (poolEntry): each is an event e, the seed event
 // (SEED_BODY) with "-<TAG><e>" appended to its CallSid (a distinct event id for the relay, of nearly
 // the seed's size), signed the way Telnyx signs (src/crypto/sign.ts) with TIMESTAMP (Unix seconds)
 // for a first delivery and a later one for a redelivery. PERCENT (0, 50, 100; default 0) is the share
 // of redeliveries after the PRIME first entries. Run as a child process so that several can sign in
-// parallel.
-import { createPrivateKey } from "node:crypto";
+// parallel. `mixed`: every even event is a JSON call.* webhook (distinctJsonBody) instead.
+import { createPrivateKey, hash } from "node:crypto";
 import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
 import process from "node:process";
 import { signDelivery } from "../../src/crypto/sign.ts";
+import { JSON_WEBHOOK_ROWS } from "../../src/events/json-tables.ts";
 import { SEED_BODY } from "../seed-event.ts";
 
 const CALL_SID = "CallSid=";
@@ -30,6 +31,30 @@ export function distinctBody(suffix: string): string {
   const end = SEED_BODY.indexOf("&", start);
   const at = end === -1 ? SEED_BODY.length : end;
   return `${SEED_BODY.slice(0, at)}-${suffix}${SEED_BODY.slice(at)}`;
+}
+
+// The JSON webhooks of the mixed row: the spec's call.* examples, made realistic (~1–2 KB: SIP and
+// custom headers, tags, meta), one per event type in turn.
+const JSON_CALL_BODIES = JSON_WEBHOOK_ROWS.filter((row) => row.eventType.startsWith("call.") && row.example !== undefined).map((row) => {
+  const body = JSON.parse(row.example as string) as { data: { id: string; payload: Record<string, unknown> }; meta?: unknown };
+  body.data.payload.sip_headers ??= [{ name: "User-to-User", value: "1234" }, { name: "Diversion", value: "<sip:+13125550100@sip.telnyx.com>;reason=unconditional" }];
+  body.data.payload.custom_headers ??= [{ name: "X-Tenant", value: "acme-eu-west" }, { name: "X-Trace", value: "6f1c2a9e0b7d4e3f8a1b2c3d4e5f6a7b" }];
+  body.data.payload.tags ??= ["support", "eu", "priority"];
+  body.meta = { attempt: 1, delivered_to: "https://relay.example.com/webhooks/telnyx" };
+  return body;
+});
+
+/**
+ * A JSON call.* webhook with a distinct `data.id` (32 hex digits: the bench's id counter reads
+ * those; Telnyx's are UUIDs, which the relay takes as they are).
+ *
+ * @param suffix What makes the id distinct.
+ * @param n Picks the event type, in turn.
+ * @returns The JSON text.
+ */
+export function distinctJsonBody(suffix: string, n: number): string {
+  const body = JSON_CALL_BODIES[n % JSON_CALL_BODIES.length] as { data: { id: string } };
+  return JSON.stringify({ ...body, data: { ...body.data, id: hash("sha256", suffix, "hex").slice(0, 32) } });
 }
 
 /** What entry n of a pool sends. */
@@ -86,7 +111,7 @@ export function attemptTimestamp(signedAt: number, attempt: number): number {
 }
 
 if (import.meta.main) {
-  const [keyFile, tag, fromText, toText, timestampText, out, percentText = "0", primeText = "0"] = process.argv.slice(2);
+  const [keyFile, tag, fromText, toText, timestampText, out, percentText = "0", primeText = "0", kind = "form"] = process.argv.slice(2);
   const percent = Number(percentText);
   if (out === undefined || (percent !== 0 && percent !== 50 && percent !== 100)) {
     process.stderr.write("usage: make-pool.ts KEY.pem TAG FROM TO TIMESTAMP OUT [0|50|100 PRIME]\n");
@@ -101,7 +126,7 @@ if (import.meta.main) {
   let chunk = "";
   for (let n = from; n < to; n++) {
     const { event, attempt } = poolEntry(n, percent, prime);
-    const body = distinctBody(`${tag}${event}`);
+    const body = kind === "mixed" && event % 2 === 0 ? distinctJsonBody(`${tag}${event}`, event / 2) : distinctBody(`${tag}${event}`);
     const headers = signDelivery(privateKey, body, attemptTimestamp(timestamp, attempt));
     chunk += `${headers["telnyx-timestamp"]}\t${headers["telnyx-signature-ed25519"]}\t${attempt}\t${body}\n`;
     if (chunk.length > 1 << 20) {

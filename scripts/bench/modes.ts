@@ -73,20 +73,22 @@ export async function benchMode(bench: BenchContext, setup: Setup): Promise<bool
   const results: RunResult[] = [];
   const poolSize = Math.ceil(setup.ceilingPerSec * (warmup + duration)) + 2 * connections + 1000;
   // One pool per kind of load (distinct events, 50%, 100% redeliveries), shared by the servers.
-  const pools = new Map<0 | 50 | 100, Pool>();
+  const pools = new Map<string, Pool>();
   const started = performance.now();
   bench.say(`${mode}: ${rounds} round(s) × ${servers.length} servers × (${warmup} s warm-up + ${duration} s measured), ${connections} connections`);
   for (let round = 1; round <= rounds; round++) {
     for (let i = 0; i < servers.length; i++) {
       const server = servers[(i + round - 1) % servers.length] as ServerName;
       const percent = redeliverPercent(server);
+      const mixed = server === "relay-stdout-mixed";
+      const kind = `${percent}${mixed ? "-mixed" : ""}`;
       // Fresh signatures when the pool would be older than the tolerance allows by the run's end.
       const runEnds = Date.now() / 1000 + warmup + duration + 15;
-      let pool = pools.get(percent);
+      let pool = pools.get(kind);
       if (pool === undefined || runEnds - pool.signedAt > POOL_MAX_AGE_S) {
         if (pool) removePool(pool);
-        pool = await makePool(bench, setup.keys, poolSize, percent);
-        pools.set(percent, pool);
+        pool = await makePool(bench, setup.keys, poolSize, percent, mixed);
+        pools.set(kind, pool);
       }
       const result = await runOnce(bench, setup.keys, server, round, pool, setup.program);
       results.push(result);
@@ -140,7 +142,7 @@ export async function profileMode(bench: BenchContext, setup: Setup): Promise<bo
   const dir = options.profileDir ?? mkdtempSync(join(tmpdir(), "telnyx-relay-profile-"));
   mkdirSync(dir, { recursive: true });
   const name = `${server}-${Date.now()}.cpuprofile`;
-  const pool = await makePool(bench, setup.keys, Math.ceil(setup.ceilingPerSec * (options.warmup + options.duration)) + 2 * options.connections + 1000, redeliverPercent(server));
+  const pool = await makePool(bench, setup.keys, Math.ceil(setup.ceilingPerSec * (options.warmup + options.duration)) + 2 * options.connections + 1000, redeliverPercent(server), server === "relay-stdout-mixed");
   bench.say(`profile: ${server} from source under node --cpu-prof, ${options.warmup} s warm-up + ${options.duration} s of load`);
   const result = await runOnce(bench, setup.keys, server, 1, pool, setup.program, ["--cpu-prof", "--cpu-prof-dir", dir, "--cpu-prof-name", name]);
   removePool(pool);

@@ -10,6 +10,7 @@ export const SERVER_NAMES = [
   "relay-spooled",
   "relay-stdout-redeliver50",
   "relay-stdout-redeliver100",
+  "relay-stdout-mixed",
   "peer",
 ] as const;
 
@@ -23,6 +24,7 @@ export const LABELS: Readonly<Record<ServerName, string>> = {
   "relay-spooled": "telnyx-relay, spooled → local downstream",
   "relay-stdout-redeliver50": "telnyx-relay, stdout, 50% redeliveries",
   "relay-stdout-redeliver100": "telnyx-relay, stdout, 100% redeliveries",
+  "relay-stdout-mixed": "telnyx-relay, stdout, mixed: ½ JSON call.* (1.2 KB), ½ TeXML form",
   peer: "peer: Express 5 + telnyx SDK",
 };
 

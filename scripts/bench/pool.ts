@@ -71,6 +71,8 @@ export interface Pool {
   readonly percent: 0 | 50 | 100;
   /** Entries 0 … prime-1 are new events to send before the load (none when percent is 0). */
   readonly prime: number;
+  /** Every other entry a JSON call.* webhook (~1.2 KB), the others TeXML form callbacks (see make-pool.ts). */
+  readonly mixed: boolean;
 }
 
 /** How many events a redelivery pool starts with, sent before the load (by {@link primeEntries}). */
@@ -85,13 +87,14 @@ let poolCounter = 0;
  * @param keys The signing key.
  * @param size How many entries for wrk (a redelivery pool has its prime entries besides).
  * @param percent The share of redeliveries (0: every entry a distinct event).
+ * @param mixed Every other entry a JSON call.* webhook instead of a form callback.
  * @returns The pool.
  * @example
  * ```ts
  * const pool = await makePool(bench, keys, 100_000, 0);
  * ```
  */
-export async function makePool(bench: BenchContext, keys: Keys, size: number, percent: 0 | 50 | 100): Promise<Pool> {
+export async function makePool(bench: BenchContext, keys: Keys, size: number, percent: 0 | 50 | 100, mixed = false): Promise<Pool> {
   const tag = `p${poolCounter++}x`;
   const prime = percent === 0 ? 0 : PRIME_EVENTS;
   const signedAt = Math.floor(Date.now() / 1000);
@@ -105,7 +108,7 @@ export async function makePool(bench: BenchContext, keys: Keys, size: number, pe
   const files = await Promise.all(
     ranges.map(async ([from, to], i) => {
       const file = join(bench.work, `pool-${tag}-${i}.txt`);
-      const args = [join(BENCH, "make-pool.ts"), keys.privateKeyFile, tag, String(from), String(to), String(signedAt), file, String(percent), String(prime)];
+      const args = [join(BENCH, "make-pool.ts"), keys.privateKeyFile, tag, String(from), String(to), String(signedAt), file, String(percent), String(prime), mixed ? "mixed" : "form"];
       const [command, argv] = bench.place.onCpus(String(i % cpuCount), bench.node, args);
       const child = bench.children.track(spawn(command, argv, { stdio: ["ignore", "ignore", "inherit"] }));
       const [code] = (await once(child, "exit")) as [number | null];
@@ -114,9 +117,9 @@ export async function makePool(bench: BenchContext, keys: Keys, size: number, pe
     }),
   );
   const total = prime + size;
-  const what = percent === 0 ? "distinct requests" : `requests (${prime.toLocaleString("en")} events, then ${percent}% redeliveries)`;
+  const what = (percent === 0 ? "distinct requests" : `requests (${prime.toLocaleString("en")} events, then ${percent}% redeliveries)`) + (mixed ? ", half JSON call.* webhooks" : "");
   bench.say(`signed ${total.toLocaleString("en")} ${what} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  return { files, size: total, signedAt, percent, prime };
+  return { files, size: total, signedAt, percent, prime, mixed };
 }
 
 /**

@@ -90,6 +90,8 @@ const RATIO_PAIRS: ReadonlyArray<readonly [ServerName, ServerName]> = [
   // A redelivery should cost no more than a new event: these stay ≥ 1 within noise.
   ["relay-stdout-redeliver50", "relay-stdout"],
   ["relay-stdout-redeliver100", "relay-stdout"],
+  // Half JSON webhooks (parse + validate on top of the same verify): close to 1 within noise.
+  ["relay-stdout-mixed", "relay-stdout"],
 ];
 
 /**

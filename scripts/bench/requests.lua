@@ -48,7 +48,8 @@ function init(args)
         again[count] = attempt ~= "0"
         pool[count] = wrk.format("POST", path, {
           ["Host"] = wrk.host,
-          ["Content-Type"] = "application/x-www-form-urlencoded",
+          -- A JSON webhook (the mixed row's pool) starts with "{"; a form body never does.
+          ["Content-Type"] = string.sub(body, 1, 1) == "{" and "application/json" or "application/x-www-form-urlencoded",
           ["telnyx-timestamp"] = ts,
           ["telnyx-signature-ed25519"] = sig,
         }, body)

@@ -191,7 +191,7 @@ function check(counts: Counts, runs: readonly WrkResult[], pool: Pool, server: S
     const fresh = counts.answered200 - counts.duplicates;
     if (distinct < fresh) failures.push(`LOST: ${fresh} new events were answered 200 but only ${distinct} distinct events came out`);
     if (distinct > counts.sent - counts.redelivered) failures.push(`${distinct} distinct events came out of ${counts.sent - counts.redelivered} distinct events sent`);
-    if (bad > 0) failures.push(`${bad} of what came out is not a REFER CloudEvent (or its id does not match)`);
+    if (bad > 0) failures.push(`${bad} of what came out is not a REFER (or, mixed row, JSON call.*) CloudEvent (or its id does not match)`);
     if (server !== "relay-spooled" && received !== distinct) failures.push(`${received - distinct} event lines on stdout repeat an id`);
   }
   return failures;

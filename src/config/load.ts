@@ -24,6 +24,8 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** 0: no deduplication. */
   readonly dedupWindowMs: number;
+  /** `--events` patterns: only matching CloudEvents types are handed on; empty: every type. */
+  readonly events: readonly string[];
   /** Processes answering on the port; with more than one, the first writes every event (see src/workers/). */
   readonly workers: number;
   /** undefined: events go to stdout. */
@@ -101,6 +103,7 @@ export function loadConfig(flags: ReadonlyMap<OptionName, readonly string[]>, en
     shutdownTimeoutMs: reader.withDefault("shutdown-timeout"),
     logLevel: reader.withDefault("log-level"),
     dedupWindowMs: reader.withDefault("dedup-window"),
+    events: reader.each("events").values.map((item) => item.value),
     workers: reader.withDefault("workers"),
     forward: loadForward(reader, errors),
   };

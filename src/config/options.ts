@@ -10,6 +10,7 @@ import type { KeyObject } from "node:crypto";
 import { parsePublicKey } from "../crypto/public-key.ts";
 import type { LogLevel } from "../lib/log.ts";
 import { parseForwardUrl, parseHeader, parseSecret } from "./forward-values.ts";
+import { parseEventPattern } from "../events/event-filter.ts";
 import { fail, ok, type Parsed } from "./parsed.ts";
 import {
   countFrom1To,
@@ -120,10 +121,15 @@ export const OPTIONS = {
     help: "Dead-letter file size limit; past it new dead letters are refused (503).",
     doc: "Dead-letter file size limit (also `GiB`). Past it a new dead letter is refused: the invalid delivery is answered `503 dead_letter_unavailable` (Telnyx delivers it again) instead of `400`, and nothing old is deleted. Moving or truncating the file makes room. Identical deliveries are stored once.",
   }),
+  events: option({
+    env: "TELNYX_RELAY_EVENTS", value: "PATTERN", unset: "every type", parse: parseEventPattern, multiple: true, group: "output",
+    help: "Hand on only events whose CloudEvents type matches (* for any characters); others are answered 200 and dropped. Repeatable (env: comma-separated).",
+    doc: "Hand on only events whose CloudEvents type matches one of these patterns (`*` stands for any characters, e.g. `com.telnyx.call.*`); the others are answered 200, counted in `telnyx_relay_events_filtered_total`, and not handed on. Repeat the flag, or separate with commas in the variable.",
+  }),
   "sink-timeout": option({
-    env: "TELNYX_RELAY_SINK_TIMEOUT", value: "DURATION", default: "5s", parse: parsePositiveDurationMs, group: "output",
+    env: "TELNYX_RELAY_SINK_TIMEOUT", value: "DURATION", default: "1.5s", parse: parsePositiveDurationMs, group: "output",
     help: "How long a request waits for a blocked stdout before 503.",
-    doc: "How long a request waits for a blocked stdout before it is answered 503. Must be shorter than `--request-timeout` and `--shutdown-timeout` (as must `--forward-timeout` in synchronous mode), so a waiting request always gets its 503.",
+    doc: "How long a request waits for a blocked stdout before it is answered 503: within Telnyx's 2 s webhook deadline, with margin (see [Telnyx's deadline](#telnyxs-2-second-deadline)). Must be shorter than `--request-timeout` and `--shutdown-timeout` (as must `--forward-timeout` in synchronous mode), so a waiting request always gets its 503.",
   }),
   "dedup-window": option({
     env: "TELNYX_RELAY_DEDUP_WINDOW", value: "DURATION", default: "1h", parse: parseDurationMs, group: "output",
@@ -146,9 +152,9 @@ export const OPTIONS = {
     doc: "Sign each forwarded request the [Standard Webhooks](https://www.standardwebhooks.com/) way.",
   }),
   "forward-timeout": option({
-    env: "TELNYX_RELAY_FORWARD_TIMEOUT", value: "DURATION", default: "5s", parse: parsePositiveDurationMs, group: "forwarding",
+    env: "TELNYX_RELAY_FORWARD_TIMEOUT", value: "DURATION", default: "1.5s", parse: parsePositiveDurationMs, group: "forwarding",
     help: "Deadline of one forwarded request.",
-    doc: "Deadline of one forwarded request (synchronous mode: keep it well below Telnyx's own timeout).",
+    doc: "Deadline of one forwarded request. Synchronous mode: Telnyx gets its answer only after it, so the default fits inside Telnyx's 2 s webhook deadline with margin (see [Telnyx's deadline](#telnyxs-2-second-deadline)).",
   }),
   "spool-dir": option({
     env: "TELNYX_RELAY_SPOOL_DIR", value: "PATH", unset: "synchronous", parse: parseNonBlank, group: "spool",

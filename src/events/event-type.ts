@@ -7,11 +7,10 @@
  */
 
 /**
- * How a body is encoded: one name per media type the relay can decode. The next issue adds "json";
- * the compiler then asks for its Content-Type name (src/events/media-type.ts) and its decoder
- * (src/pipeline/decode.ts).
+ * How a body is encoded: one name per media type the relay can decode. Each has its Content-Type
+ * name (src/events/media-type.ts) and its decoder (src/pipeline/decode.ts).
  */
-export type MediaType = "form";
+export type MediaType = "form" | "json";
 
 /**
  * A check on a field's value, by name (the implementations are in src/pipeline/field-formats.ts):
@@ -45,10 +44,11 @@ export interface Recognition {
 
 /**
  * How an event's id is derived. `hash-of-fields`: 128 bits of SHA-256 over the decoded fields in
- * body order (TeXML callbacks carry no id of their own, and a redelivery repeats the fields). The
- * next issue adds a rule for JSON webhooks (Telnyx's own `data.id`).
+ * body order (TeXML callbacks carry no id of their own, and a redelivery repeats the fields).
+ * `telnyx-id`: Telnyx's own id of a JSON webhook (`data.id`, or the top-level `id` of the newer
+ * `{id, event, …}` envelope), the same on every retry; a body with neither gets a hash of its text.
  */
-export type EventIdRule = "hash-of-fields";
+export type EventIdRule = "hash-of-fields" | "telnyx-id";
 
 /**
  * One form-encoded callback type: its table of fields and which of them give the CloudEvent's
@@ -57,6 +57,8 @@ export type EventIdRule = "hash-of-fields";
  */
 export interface FormEventType<Name extends string = string> {
   readonly media: "form";
+  /** The fallback for form bodies no other entry recognises (not tried in order with the others). */
+  readonly generic?: true;
   /** The CloudEvents `type`, e.g. `com.telnyx.texml.refer.status`. */
   readonly type: string;
   /** Where the field table comes from (spec file and webhook name, or docs page). */
@@ -73,8 +75,46 @@ export interface FormEventType<Name extends string = string> {
   readonly id: EventIdRule;
 }
 
-/** Any entry of the registry. The next issue adds JSON webhook types to this union. */
-export type EventType = FormEventType;
+/** The JSON types a schema can give a value (`integer`: a number with no fraction). */
+export type JsonKind = "string" | "integer" | "number" | "boolean" | "object" | "array" | "null";
+
+/** What one payload field of a JSON webhook must be, when present and not null. */
+export interface JsonFieldRule {
+  /** Present and not null. */
+  readonly required?: true;
+  /** One of these JSON types. */
+  readonly type?: readonly JsonKind[];
+  /** One of these values (a string). */
+  readonly oneOf?: readonly string[];
+  /** A date-time string (see normalizeDateTime). */
+  readonly format?: "date-time";
+}
+
+/**
+ * One JSON webhook type (Call Control, Messaging, Fax, …), recognised by its `data.event_type`.
+ * Entries are built from the generated tables of src/events/json-tables.ts (see src/events/json.ts).
+ */
+export interface JsonEventType {
+  readonly media: "json";
+  /** The CloudEvents type: `com.telnyx.<event_type>`, or `com.telnyx.webhook` for the generic entry. */
+  readonly type: string;
+  /** The `data.event_type` it is recognised by; undefined for the generic entry. */
+  readonly eventType: string | undefined;
+  /** The fallback for JSON bodies whose `event_type` no entry knows (or that have none). */
+  readonly generic?: true;
+  /** Where the table comes from (spec file and webhook name). */
+  readonly documentedBy: string;
+  /** `data.occurred_at` is required (the spec models it for this webhook). */
+  readonly occurredAt: boolean;
+  /** The rules for `data.payload`'s fields. Other fields are kept unchecked. */
+  readonly payload: Readonly<Record<string, JsonFieldRule>>;
+  /** The payload field that becomes CloudEvents `subject` (the family's natural key). */
+  readonly subject?: string;
+  readonly id: EventIdRule;
+}
+
+/** Any entry of the registry. */
+export type EventType = FormEventType | JsonEventType;
 
 /** A form body, decoded and indexed once for recognition and validation. */
 export interface FormBody {
@@ -90,8 +130,27 @@ export interface FormBody {
   readonly repeated: readonly string[];
 }
 
-/** A body decoded according to its media type. The next issue adds a JSON body to this union. */
-export type DecodedBody = FormBody;
+/** A JSON body, parsed strictly (see parseStrictJson) and read once for recognition and validation. */
+export interface JsonBody {
+  readonly media: "json";
+  /** The body's text, valid JSON, with no line break (those outside strings are whitespace, dropped). */
+  readonly text: string;
+  /** The parsed body: always an object (a webhook is one). */
+  readonly value: Readonly<Record<string, unknown>>;
+  /**
+   * The envelope: `data` is the usual `{data: {event_type, id, occurred_at, payload, …}, meta}`,
+   * `event` the newer `{id, event, occurred_at, version, data}`, `other` anything else (10DLC's flat
+   * campaign status update).
+   */
+  readonly envelope: "data" | "event" | "other";
+  /** The object holding `event_type`, `id` and `occurred_at`: `data`, or the body itself for `event`/`other`. */
+  readonly record: Readonly<Record<string, unknown>>;
+  /** `data.event_type` (or `event`), when a string. */
+  readonly eventType: string | undefined;
+}
+
+/** A body decoded according to its media type. */
+export type DecodedBody = FormBody | JsonBody;
 
 /**
  * Declares a form callback type, checking at compile time that `source`, `subject` and `time` name

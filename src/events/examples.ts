@@ -2,6 +2,8 @@
 // demo sends each, `telnyx-relay send` (when it exists) signs and sends them, and a test checks that
 // every registered type has one and that it validates as that type. Each is the spec's or the docs'
 // own example where there is one (say which beside it).
+import { JSON_GENERIC_TYPE, jsonCloudEventType } from "./json.ts";
+import { JSON_WEBHOOK_ROWS } from "./json-tables.ts";
 import { CONTENT_TYPES } from "./media-type.ts";
 import { REFER_STATUS_TYPE } from "./texml.ts";
 
@@ -42,4 +44,13 @@ export const REFER_STATUS_EXAMPLE_FIELDS: ReadonlyArray<readonly [string, string
 /** One example per event type in the registry (src/events/registry.ts), in its order. */
 export const EXAMPLES: readonly ExampleDelivery[] = [
   { type: REFER_STATUS_TYPE, contentType: CONTENT_TYPES.form, body: encodeForm(REFER_STATUS_EXAMPLE_FIELDS) },
+  // spec3.json's own example of each JSON webhook (src/events/json-tables.ts, generated); one example
+  // serves each event_type of a webhook with several (deliveryUpdate, hostedNumberOrderEvent).
+  ...JSON_WEBHOOK_ROWS.flatMap((row) => (row.example === undefined ? [] : [{ type: jsonCloudEventType(row.eventType), contentType: CONTENT_TYPES.json, body: row.example }])),
+  // A JSON webhook the relay does not know: the newer envelope of the S7 SDK (FAMILY.md §3.1), made up.
+  {
+    type: JSON_GENERIC_TYPE,
+    contentType: CONTENT_TYPES.json,
+    body: '{"id":"5f0a6c2e-9b1d-4c1e-8a43-2d3c1f0b9e77","event":"transcript.completed","occurred_at":"2026-08-21T10:00:00Z","version":"1","data":{"call_control_id":"v3:example"}}',
+  },
 ];

@@ -3,6 +3,7 @@ import type { MediaType } from "./event-type.ts";
 /** The Content-Type (essence, lower case) of each media type. */
 export const CONTENT_TYPES: Readonly<Record<MediaType, string>> = {
   form: "application/x-www-form-urlencoded",
+  json: "application/json",
 };
 
 /**

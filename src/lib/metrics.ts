@@ -20,6 +20,10 @@ export interface Metrics {
   accepted(type: string): void;
   /** A redelivery of an event of type `type` was recognised and not handed on again. */
   duplicate(type: string): void;
+  /** A delivery of a type the relay does not know was taken for the generic type `type`. */
+  unknown(type: string): void;
+  /** An event of type `type` was answered 200 and not handed on: `--events` does not keep it. */
+  filtered(type: string): void;
   /** The downstream acknowledged an event, `seconds` after the relay accepted it. */
   forwarded(seconds: number): void;
   /** A forward attempt will be retried. */
@@ -54,6 +58,8 @@ export function createMetrics(eventTypes: readonly string[] = EVENT_TYPES.map((e
   const failures = new Map<string, number>();
   const accepted = new Map<string, number>(eventTypes.map((type) => [type, 0]));
   const duplicates = new Map<string, number>(eventTypes.map((type) => [type, 0]));
+  const unknown = new Map<string, number>();
+  const filtered = new Map<string, number>();
   let forwarded = 0;
   let retries = 0;
   let deadLettered = 0;
@@ -72,6 +78,8 @@ export function createMetrics(eventTypes: readonly string[] = EVENT_TYPES.map((e
     verificationFailure: (reason) => bump(failures, reason),
     accepted: (type) => bump(accepted, type),
     duplicate: (type) => bump(duplicates, type),
+    unknown: (type) => bump(unknown, type),
+    filtered: (type) => bump(filtered, type),
     forwarded(latency) {
       // A clock stepped back (or a recovered event stamped ahead) must not count as negative time.
       const seconds = Math.max(0, latency);
@@ -105,6 +113,8 @@ export function createMetrics(eventTypes: readonly string[] = EVENT_TYPES.map((e
       const byType = (counts: Map<string, number>): Array<[string, number]> => [...counts].map(([type, n]) => [`{type=${labelValue(type)}}`, n]);
       family("telnyx_relay_events_accepted_total", "counter", "Verified, valid events handed to the sink, by CloudEvents type.", byType(accepted));
       family("telnyx_relay_events_duplicate_total", "counter", "Redeliveries answered 200 and not handed on again, by CloudEvents type.", byType(duplicates));
+      family("telnyx_relay_events_unknown_total", "counter", "Signed deliveries of a type the relay does not know, handed on as the generic type (the label).", byType(unknown));
+      family("telnyx_relay_events_filtered_total", "counter", "Events answered 200 and not handed on because --events does not keep their type.", byType(filtered));
       family("telnyx_relay_events_forwarded_total", "counter", "Events acknowledged by the downstream.", [["", forwarded]]);
       family("telnyx_relay_delivery_retries_total", "counter", "Forward attempts that will be retried.", [["", retries]]);
       family("telnyx_relay_events_dead_lettered_total", "counter", "Events written to the dead-letter file.", [["", deadLettered]]);

@@ -10,8 +10,11 @@ export interface CloudEvent {
   readonly time?: string;
   /** Absent when the event type has no subject field, or it was empty. */
   readonly subject?: string;
+  /** A JSON webhook of a type the relay does not know: its `event_type`, when it has one (extension attribute). */
+  readonly telnyxeventtype?: string;
   readonly datacontenttype: "application/json";
-  readonly data: Readonly<Record<string, string>>;
+  /** A form callback's fields (strings), or a JSON webhook's whole body as received. */
+  readonly data: Readonly<Record<string, unknown>>;
 }
 
 /** An event ready for a sink: its id, its CloudEvent JSON text (one line, no newline), its type and subject. */
@@ -50,6 +53,11 @@ export function encodeCloudEvent(event: ValidEvent, id: string): EncodedEvent {
   let json = `{"specversion":"1.0","id":${jsonString(id)},"source":${jsonString(event.source)},"type":${jsonString(type)}`;
   if (time !== undefined) json += `,"time":${jsonString(time)}`;
   if (subject !== undefined) json += `,"subject":${jsonString(subject)}`;
+  if (event.media === "json") {
+    if (event.eventType !== undefined) json += `,"telnyxeventtype":${jsonString(event.eventType)}`;
+    // The body's own text, known valid and on one line: its key order kept, nothing re-serialised.
+    return { id, json: `${json},"datacontenttype":"application/json","data":${event.text}}`, type, subject };
+  }
   json += `,"datacontenttype":"application/json","data":{`;
   let first = true;
   for (const [name, value] of event.fields) {
@@ -73,7 +81,7 @@ function jsonString(text: string): string {
  *
  * `source` names the Telnyx account (`urn:telnyx:account:<account>`), `subject` the event's subject
  * field (for a TeXML callback, the call), `time` is the event's own time field in RFC 3339; `data`
- * holds every field as received.
+ * holds every field as received (a JSON webhook: its whole body).
  *
  * @param event The validated event.
  * @param id The stable event id (see deriveEventId).
@@ -92,7 +100,8 @@ export function toCloudEvent(event: ValidEvent, id: string): CloudEvent {
     type,
     ...(time === undefined ? {} : { time }),
     ...(subject === undefined ? {} : { subject }),
+    ...(event.media === "json" && event.eventType !== undefined ? { telnyxeventtype: event.eventType } : {}),
     datacontenttype: "application/json",
-    data: event.data,
+    data: event.media === "json" ? event.value : event.data,
   };
 }

@@ -1,5 +1,6 @@
 import type { DecodedBody, FormBody, MediaType } from "../events/event-type.ts";
 import { ACCEPTED_CONTENT_TYPES } from "../events/registry.ts";
+import { decodeJsonBody } from "./decode-json.ts";
 import { parseForm } from "./parse-form.ts";
 import { reject, type Rejection } from "./rejection.ts";
 
@@ -8,17 +9,22 @@ import { reject, type Rejection } from "./rejection.ts";
  *
  * @param media The delivery's media type (see acceptedMediaType).
  * @param bytes The body, after its signature was checked.
- * @returns The decoded body. A form body cannot fail to decode: the WHATWG parser takes any bytes.
+ * @returns The decoded body, or an `invalid_event` rejection (400) naming what is wrong. A form body
+ *   cannot fail to decode (the WHATWG parser takes any bytes); a JSON body can (see decodeJsonBody).
  * @example
  * ```ts
  * const body = decodeBody("form", verified.body);
  * body.data.CallSid; // "v3:…"
  * ```
  */
-export function decodeBody(media: MediaType, bytes: Uint8Array): DecodedBody {
+export function decodeBody(media: "form", bytes: Uint8Array): FormBody;
+export function decodeBody(media: MediaType, bytes: Uint8Array): DecodedBody | Rejection;
+export function decodeBody(media: MediaType, bytes: Uint8Array): DecodedBody | Rejection {
   switch (media) {
     case "form":
       return indexFields(parseForm(bytes));
+    case "json":
+      return decodeJsonBody(bytes);
   }
 }
 

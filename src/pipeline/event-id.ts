@@ -26,10 +26,27 @@ export function eventId(fields: ReadonlyArray<readonly [string, string]>): strin
   return hash("sha256", text, "hex").slice(0, 32);
 }
 
+/**
+ * What is taken as Telnyx's own event id: printable ASCII, 1–200 characters (Telnyx's are UUIDs).
+ * It becomes the CloudEvent id, a header of forwarded requests and a dedup key.
+ */
+export const TELNYX_ID = /^[\x21-\x7e]{1,200}$/;
+
 /** How each id rule of the registry is computed. A `Record` over every rule: a new rule needs its function here. */
 const ID_RULES: Readonly<Record<EventIdRule, (body: DecodedBody) => string>> = {
-  "hash-of-fields": (body) => eventId(body.fields),
+  "hash-of-fields": (body) => (body.media === "form" ? eventId(body.fields) : textId(body.text)),
+  // data.id (or the newer envelope's top-level id): the same on every retry, whatever meta.attempt says.
+  "telnyx-id": (body) => {
+    if (body.media === "form") return eventId(body.fields);
+    const { id } = body.record;
+    return typeof id === "string" && TELNYX_ID.test(id) ? id : textId(body.text);
+  },
 };
+
+/** An id for a JSON body without one of its own: 128 bits of SHA-256 over its text. */
+function textId(text: string): string {
+  return hash("sha256", text, "hex").slice(0, 32);
+}
 
 /**
  * The id of a valid event, by its type's id rule (see EventIdRule).

@@ -10,6 +10,7 @@ import type { BoundedDeadLetterFile } from "../lib/dead-letter-file.ts";
 import type { Delivered } from "./delivered.ts";
 import type { EncodedEvent } from "./cloud-event.ts";
 import type { Metrics } from "../lib/metrics.ts";
+import { warnOncePerKind } from "./unknown-kinds.ts";
 
 /** One webhook delivery as it came off the wire: its Content-Type, the two Telnyx headers and the raw body bytes. */
 export interface Delivery {
@@ -25,6 +26,8 @@ export interface Accepted {
   readonly ok: true;
   readonly id: string;
   readonly duplicate: boolean;
+  /** Not handed on: its type is not kept by `--events`. */
+  readonly filtered?: true;
 }
 
 /**
@@ -41,15 +44,20 @@ export interface RelayOptions {
   readonly deadLetters: BoundedDeadLetterFile;
   readonly metrics: Metrics;
   readonly now: () => number;
+  /** Whether events of a CloudEvents type are handed on (`--events`); all are when absent. */
+  readonly keep?: ((type: string) => boolean) | undefined;
+  /** Where the once-per-kind warning about an unknown event type goes (the logger's `warn`). */
+  readonly warn?: (message: string, fields: Readonly<Record<string, unknown>>) => void;
 }
 
 /** The whole request path after the body is read, independent of any HTTP library. */
 export type Relay = (delivery: Delivery) => Promise<Accepted | Rejection>;
 
 /**
- * Makes the relay's core: verify → decode (by content type) → recognise → validate → event id →
- * CloudEvent → hand on (dedup → sink), every step after verification driven by the event-type
- * registry (src/events/).
+ * Makes the relay's core: verify → decode (by content type) → recognise → (`--events`) filter →
+ * validate → event id → CloudEvent → hand on (dedup → sink), every step after verification driven
+ * by the event-type registry (src/events/). A body of a type the relay does not know is handed on
+ * as its media type's generic type (counted, and warned about once per kind), not refused.
  *
  * A Content-Type that no registered type uses is refused (415) before anything else, as the HTTP
  * handler does before reading the body. Nothing is parsed before the signature holds. A signed
@@ -65,7 +73,30 @@ export type Relay = (delivery: Delivery) => Promise<Accepted | Rejection>;
  * ```
  */
 export function createRelay(options: RelayOptions): Relay {
-  const { verify, handOn, deadLetters, metrics, now } = options;
+  const { verify, handOn, deadLetters, metrics, now, keep } = options;
+  const unknownKind = warnOncePerKind(options.warn ?? (() => {}));
+
+  async function refuse(delivery: Delivery, bytes: Uint8Array, invalid: Rejection): Promise<Rejection> {
+    const kept = await deadLetters.append({
+      receivedAt: new Date(now()).toISOString(),
+      reason: "invalid_event",
+      detail: invalid.detail,
+      headers: {
+        // verify() accepted them, so each is a single string.
+        "telnyx-timestamp": String(delivery.timestampHeader),
+        "telnyx-signature-ed25519": String(delivery.signatureHeader),
+      },
+      ...rawBody(bytes),
+    });
+    // "duplicate": the same delivery is in the file already, kept once.
+    if (kept === "full") {
+      return reject("dead_letter_unavailable", `${invalid.detail}; and the dead-letter file is full (--dead-letter-max-bytes), so it was not kept`);
+    }
+    if (kept === "failed") {
+      return reject("dead_letter_unavailable", `${invalid.detail}; and the dead-letter file could not be written, so it was not kept`);
+    }
+    return invalid;
+  }
 
   return async function relay(delivery) {
     const media = acceptedMediaType(delivery.contentType);
@@ -78,29 +109,19 @@ export function createRelay(options: RelayOptions): Relay {
     }
 
     const body = decodeBody(media, verified.body);
+    if ("ok" in body) return refuse(delivery, verified.body, body);
     const type = recogniseEvent(body);
-    const valid = validateEvent(type, body);
-    if (!valid.ok) {
-      const kept = await deadLetters.append({
-        receivedAt: new Date(now()).toISOString(),
-        reason: "invalid_event",
-        detail: valid.detail,
-        headers: {
-          // verify() accepted them, so each is a single string.
-          "telnyx-timestamp": String(delivery.timestampHeader),
-          "telnyx-signature-ed25519": String(delivery.signatureHeader),
-        },
-        ...rawBody(verified.body),
-      });
-      // "duplicate": the same delivery is in the file already, kept once.
-      if (kept === "full") {
-        return reject("dead_letter_unavailable", `${valid.detail}; and the dead-letter file is full (--dead-letter-max-bytes), so it was not kept`);
-      }
-      if (kept === "failed") {
-        return reject("dead_letter_unavailable", `${valid.detail}; and the dead-letter file could not be written, so it was not kept`);
-      }
-      return valid;
+    if (type.generic) {
+      metrics.unknown(type.type);
+      unknownKind(type.type, body.media === "json" ? body.eventType : undefined);
     }
+    if (keep !== undefined && !keep(type.type)) {
+      // Signed, and not wanted: answered 200 so Telnyx does not retry, and not validated or kept.
+      metrics.filtered(type.type);
+      return { ok: true, id: deriveEventId(type, body), duplicate: false, filtered: true };
+    }
+    const valid = validateEvent(type, body);
+    if (!valid.ok) return refuse(delivery, verified.body, valid);
 
     // The id comes from the decoded body, before the CloudEvent is encoded: a redelivery could be
     // recognised here, without encoding it. Today the dedup check sits inside handOn

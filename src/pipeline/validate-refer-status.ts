@@ -3,10 +3,10 @@
 import { REFER_STATUS, type ReferCallStatus } from "../events/texml.ts";
 import { indexFields } from "./decode.ts";
 import type { Rejection } from "./rejection.ts";
-import { validateEvent, type ValidEvent } from "./validate.ts";
+import { validateEvent, type ValidFormEvent } from "./validate.ts";
 
-/** A valid TeXML REFER status callback: a {@link ValidEvent} with its main fields typed. */
-export interface ReferStatusEvent extends ValidEvent {
+/** A valid TeXML REFER status callback: a {@link ValidFormEvent} with its main fields typed. */
+export interface ReferStatusEvent extends ValidFormEvent {
   readonly accountSid: string;
   readonly callSid: string;
   readonly referCallStatus: ReferCallStatus;
@@ -42,6 +42,7 @@ export function validateReferStatus(fields: ReadonlyArray<readonly [string, stri
   const result = validateEvent(REFER_STATUS, indexFields(fields));
   if (!result.ok) return result;
   const { event } = result;
+  if (event.media !== "form") throw new TypeError("validateEvent() gave a JSON event for a form callback");
   return {
     ok: true,
     event: {

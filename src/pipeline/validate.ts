@@ -2,9 +2,15 @@ import type { DecodedBody, EventType, FieldRule, FormEventType } from "../events
 import { quoteReceived } from "../lib/quote-received.ts";
 import { FIELD_FORMATS } from "./field-formats.ts";
 import { reject, type Rejection } from "./rejection.ts";
+import { validateJsonEvent, type ValidJsonEvent } from "./validate-json.ts";
+
+export type { ValidJsonEvent } from "./validate-json.ts";
 
 /** A valid event of any registered type: what the CloudEvent is made of. */
-export interface ValidEvent {
+export type ValidEvent = ValidFormEvent | ValidJsonEvent;
+
+/** A valid form callback. */
+export interface ValidFormEvent {
   readonly media: "form";
   /** The CloudEvents `type` of its registry entry. */
   readonly type: string;
@@ -65,7 +71,7 @@ function compile(type: FormEventType): CompiledTable {
 }
 
 /**
- * Checks a decoded body against an event type's field table.
+ * Checks a decoded body against an event type's field table (a JSON webhook: see validateJsonEvent).
  *
  * A name given more than once is ambiguous: rejected. Then every required field must be present and
  * not empty; then each field with a rule, when present and not empty (an optional field may be
@@ -83,7 +89,13 @@ function compile(type: FormEventType): CompiledTable {
  * if (result.ok) console.log(result.event.type, result.event.subject);
  * ```
  */
+export function validateEvent(type: FormEventType, body: DecodedBody): { readonly ok: true; readonly event: ValidFormEvent } | Rejection;
+export function validateEvent(type: EventType, body: DecodedBody): Validated | Rejection;
 export function validateEvent(type: EventType, body: DecodedBody): Validated | Rejection {
+  if (type.media === "json" || body.media === "json") {
+    if (type.media !== "json" || body.media !== "json") return reject("invalid_event", `the body is ${body.media}, not ${type.media}`);
+    return validateJsonEvent(type, body);
+  }
   const { required, checked } = compile(type);
   const { data } = body;
   const problems: string[] = [];

@@ -133,7 +133,7 @@ export function createHttpHandler(options: HttpHandlerOptions) {
         }).then((outcome) => {
           if (!outcome.ok) return refuse(req, res, outcome, statusOf(outcome.reason) === 503 ? { "Retry-After": "1" } : undefined);
           log.debug(outcome.duplicate ? "duplicate answered" : "event accepted", { id: outcome.id });
-          send(res, 200, `{"status":"${outcome.duplicate ? "duplicate" : "accepted"}","id":"${outcome.id}"}\n`);
+          send(res, 200, `{"status":"${outcome.filtered ? "filtered" : outcome.duplicate ? "duplicate" : "accepted"}","id":${JSON.stringify(outcome.id)}}\n`);
         });
       })
       .catch((error: unknown) => {

@@ -39,7 +39,7 @@ describe("loadConfig() --forward-url", () => {
       assert.equal(forward.url.href, new URL(text).href);
       assert.deepEqual(forward.headers, []);
       assert.equal(forward.secret, undefined);
-      assert.equal(forward.timeoutMs, 5000);
+      assert.equal(forward.timeoutMs, 1500);
       assert.equal(forward.spool, undefined, "no --spool-dir: synchronous forwarding");
     });
   }

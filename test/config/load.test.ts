@@ -44,7 +44,7 @@ describe("loadConfig() defaults", () => {
     assert.equal(config.toleranceSeconds, 300);
     assert.equal(config.bodyLimit, 262144);
     assert.equal(config.deadLetterFile, "telnyx-relay-dead-letter.jsonl");
-    assert.equal(config.sinkTimeoutMs, 5000);
+    assert.equal(config.sinkTimeoutMs, 1500);
     assert.equal(config.requestTimeoutMs, 30000);
     assert.equal(config.shutdownTimeoutMs, 10000);
     assert.equal(config.logLevel, "info");
@@ -82,7 +82,8 @@ describe("loadConfig() options from flags and environment variables", () => {
   const FORWARD_FLAGS: readonly OptionName[] = ["forward-url", "forward-header", "forward-secret", "forward-timeout", "spool-dir", "spool-max-bytes", "delivery-concurrency", "retry-max-delay"];
 
   test("the table below covers every option in OPTIONS but the two key options", () => {
-    const covered = new Set<OptionName>(["public-key", "public-key-file", ...FORWARD_FLAGS, ...options.map(([flag]) => flag)]);
+    // --events is repeatable: its own tests are below.
+    const covered = new Set<OptionName>(["public-key", "public-key-file", "events", ...FORWARD_FLAGS, ...options.map(([flag]) => flag)]);
     assert.deepEqual(OPTION_NAMES.filter((flag) => !covered.has(flag)), []);
     for (const [flag, env] of options) {
       assert.equal(OPTIONS[flag].env, env, flag);
@@ -111,6 +112,14 @@ describe("loadConfig() options from flags and environment variables", () => {
 
   test("loadConfig() trims the host", () => {
     assert.equal(expectConfig(load({ host: [" 127.0.0.1 "] }, WITH_KEY)).host, "127.0.0.1");
+  });
+
+  test("loadConfig() reads --events (repeatable) and TELNYX_RELAY_EVENTS (comma-separated); none by default; the flag wins", () => {
+    assert.deepEqual(expectConfig(load({}, WITH_KEY)).events, []);
+    assert.deepEqual(expectConfig(load({ events: ["com.telnyx.call.*", " com.telnyx.texml.*"] }, WITH_KEY)).events, ["com.telnyx.call.*", "com.telnyx.texml.*"]);
+    assert.deepEqual(expectConfig(load({}, { ...WITH_KEY, TELNYX_RELAY_EVENTS: "com.telnyx.call.*,com.telnyx.fax.*" })).events, ["com.telnyx.call.*", "com.telnyx.fax.*"]);
+    assert.deepEqual(expectConfig(load({ events: ["com.telnyx.webhook"] }, { ...WITH_KEY, TELNYX_RELAY_EVENTS: "com.telnyx.call.*" })).events, ["com.telnyx.webhook"]);
+    expectOneError(load({ events: ["call hangup"] }, WITH_KEY), /--events/, /CloudEvents type/);
   });
 
   test("loadConfig() accepts a tolerance of 0 (only the current second)", () => {

@@ -46,8 +46,8 @@ describe("indexFields()", () => {
   });
 });
 
-test("unsupportedMediaType() is a 415 naming the form media type", () => {
+test("unsupportedMediaType() is a 415 naming the form and JSON media types", () => {
   const rejection = unsupportedMediaType();
   assert.equal(statusOf(rejection.reason), 415);
-  assert.equal(rejection.detail, "Content-Type must be application/x-www-form-urlencoded");
+  assert.equal(rejection.detail, "Content-Type must be one of application/x-www-form-urlencoded, application/json");
 });

@@ -102,11 +102,11 @@ describe("createRelay(): a delivery that is not proven to come from Telnyx", () 
   }
 
   test("a Content-Type no event type uses → 415 before the signature is checked; nothing handed on or dead-lettered", async () => {
-    for (const contentType of ["application/json", "text/plain", undefined]) {
+    for (const contentType of ["application/xml", "text/plain", undefined]) {
       const { relay, handed, deadLetterLines, metric } = makeRelay();
       const rejection = expectRejection(await relay({ ...signed(SEED_BODY), contentType }), "unsupported_media_type");
       assert.equal(statusOf(rejection.reason), 415);
-      assert.equal(rejection.detail, `Content-Type must be ${FORM}`);
+      assert.equal(rejection.detail, `Content-Type must be one of ${FORM}, application/json`);
       assert.equal(handed.length, 0);
       assert.deepEqual(deadLetterLines(), []);
       assert.equal(metric("telnyx_relay_verification_failures_total", '{reason="bad_signature"}'), undefined);

@@ -6,7 +6,7 @@ import { describe, test } from "node:test";
 import { defineFormEventType } from "../../src/events/event-type.ts";
 import { indexFields } from "../../src/pipeline/decode.ts";
 import type { Rejection } from "../../src/pipeline/rejection.ts";
-import { validateEvent, type Validated, type ValidEvent } from "../../src/pipeline/validate.ts";
+import { validateEvent, type Validated, type ValidFormEvent } from "../../src/pipeline/validate.ts";
 
 type Fields = ReadonlyArray<readonly [string, string]>;
 
@@ -47,9 +47,9 @@ function withField(name: string, value: string | undefined, fields: Fields = VAL
   return fields.some(([candidate]) => candidate === name) ? fields.map(([candidate, old]) => [candidate, candidate === name ? value : old] as const) : [...fields, [name, value]];
 }
 
-function expectEvent(result: Validated | Rejection): ValidEvent {
+function expectEvent(result: Validated | Rejection): ValidFormEvent {
   assert.equal(result.ok, true, result.ok ? "" : result.detail);
-  if (!result.ok) throw new Error("unreachable");
+  if (!result.ok || result.event.media !== "form") throw new Error("unreachable");
   return result.event;
 }
 

@@ -115,12 +115,12 @@ describe("the relay over HTTP", () => {
       assertRefused(answer, 405, "method_not_allowed");
       assert.equal(answer.headers.get("allow"), "GET, HEAD");
     });
-    for (const contentType of ["application/json", "text/plain", "multipart/form-data; boundary=x", "application/x-www-form-urlencodedx"]) {
+    for (const contentType of ["application/xml", "text/plain", "multipart/form-data; boundary=x", "application/x-www-form-urlencodedx"]) {
       test(`Content-Type ${contentType} → 415`, async () => {
         const headers = { "content-type": contentType, ...signDelivery(keys.privateKey, SEED_BODY, nowSeconds()) };
         const answer = await post(relay.url, SEED_BODY, headers);
         assertRefused(answer, 415, "unsupported_media_type");
-        assert.equal(answer.headers.get("accept-post"), "application/x-www-form-urlencoded");
+        assert.equal(answer.headers.get("accept-post"), "application/x-www-form-urlencoded, application/json");
       });
     }
     test("no Content-Type → 415", async () => {

@@ -53,6 +53,7 @@ export async function startTestRelay(keys: TestKeys, overrides: Partial<Config> 
     logLevel: "debug",
     dedupWindowMs: optionDefault("dedup-window"),
     workers: optionDefault("workers"),
+    events: [],
     forward: undefined,
     ...overrides,
   };

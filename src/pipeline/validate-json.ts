@@ -1,0 +1,108 @@
+import type { JsonBody, JsonEventType, JsonFieldRule, JsonKind } from "../events/event-type.ts";
+import { quoteReceived } from "../lib/quote-received.ts";
+import { TELNYX_ID } from "./event-id.ts";
+import { normalizeDateTime } from "./normalize-date-time.ts";
+import { reject, type Rejection } from "./rejection.ts";
+
+/** A valid JSON webhook: what its CloudEvent is made of. */
+export interface ValidJsonEvent {
+  readonly media: "json";
+  /** The CloudEvents `type` of its registry entry. */
+  readonly type: string;
+  /** `urn:telnyx:connection:<payload.connection_id>` when the payload names one, else `urn:telnyx:webhook`. */
+  readonly source: string;
+  readonly subject: string | undefined;
+  /** `occurred_at` normalised to RFC 3339, when there is a valid one. */
+  readonly time: string | undefined;
+  /** For the generic entry: the body's `event_type` (CloudEvents extension `telnyxeventtype`). */
+  readonly eventType: string | undefined;
+  /** The body as received, valid JSON on one line: the CloudEvent's `data`, embedded as is. */
+  readonly text: string;
+  /** The body, parsed. */
+  readonly value: Readonly<Record<string, unknown>>;
+}
+
+
+function kindOf(value: unknown): JsonKind {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "array";
+  if (typeof value === "number") return Number.isInteger(value) ? "integer" : "number";
+  return typeof value as JsonKind;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** The problem with one payload field, or undefined. */
+function fieldProblem(name: string, rule: JsonFieldRule, value: unknown): string | undefined {
+  if (value === undefined || value === null) return rule.required ? `data.payload.${name} is missing` : undefined;
+  const kind = kindOf(value);
+  if (rule.type !== undefined && !rule.type.includes(kind) && !(kind === "integer" && rule.type.includes("number"))) {
+    return `data.payload.${name} is ${kind === "integer" ? "a number" : `a${kind === "array" || kind === "object" ? "n" : ""} ${kind}`}, not ${rule.type.join(" or ")}`;
+  }
+  if (typeof value !== "string") return undefined;
+  if (rule.required && value === "") return `data.payload.${name} is empty`;
+  if (rule.oneOf !== undefined && !rule.oneOf.includes(value)) return `data.payload.${name} ${quoteReceived(value)} is not one of ${rule.oneOf.join(", ")}`;
+  if (rule.format === "date-time" && normalizeDateTime(value) === undefined) return `data.payload.${name} ${quoteReceived(value)} is not a valid date-time`;
+  return undefined;
+}
+
+/**
+ * Checks a JSON webhook against its entry. A known type: the envelope (`data.record_type` "event",
+ * `data.event_type`, `data.id`, `data.occurred_at` where the spec has it, `data.payload` an object,
+ * `meta` an object when present), then each payload field with a rule (required, JSON type, enum,
+ * date-time; null counts as absent). The generic entry: nothing beyond being a JSON object (it was
+ * decoded as one); its `occurred_at` becomes `time` when it is a valid date-time. Every problem is
+ * named, in one line.
+ *
+ * @param type The registry entry (see recogniseEvent).
+ * @param body The decoded body (see decodeJsonBody).
+ * @returns The event, or an `invalid_event` rejection listing what is wrong.
+ * @example
+ * ```ts
+ * const result = validateJsonEvent(type, body);
+ * if (result.ok) result.event.subject; // "v3:…" (the call_control_id)
+ * ```
+ */
+export function validateJsonEvent(type: JsonEventType, body: JsonBody): { ok: true; event: ValidJsonEvent } | Rejection {
+  const { record } = body;
+  const payload = isObject(record.payload) ? record.payload : undefined;
+  const occurredAt = typeof record.occurred_at === "string" ? normalizeDateTime(record.occurred_at) : undefined;
+  const problems: string[] = [];
+  if (!type.generic) {
+    if (record.record_type !== "event") problems.push(`data.record_type ${describe(record.record_type)} is not event`);
+    if (typeof record.id !== "string" || !TELNYX_ID.test(record.id)) problems.push(`data.id ${describe(record.id)} is not an id`);
+    if (record.occurred_at === undefined ? type.occurredAt : occurredAt === undefined) problems.push(`data.occurred_at ${describe(record.occurred_at)} is not a valid date-time`);
+    if (body.value.meta !== undefined && !isObject(body.value.meta)) problems.push("meta is not an object");
+    if (payload === undefined) problems.push(`data.payload ${record.payload === undefined ? "is missing" : "is not an object"}`);
+    else {
+      for (const name in type.payload) {
+        const problem = fieldProblem(name, type.payload[name] as JsonFieldRule, payload[name]);
+        if (problem !== undefined) problems.push(problem);
+      }
+    }
+  }
+  if (problems.length > 0) return reject("invalid_event", problems.join("; "));
+  const subject = type.subject === undefined ? undefined : payload?.[type.subject];
+  const connection = payload?.connection_id;
+  return {
+    ok: true,
+    event: {
+      media: "json",
+      type: type.type,
+      source: typeof connection === "string" && connection !== "" ? `urn:telnyx:connection:${encodeURIComponent(connection)}` : "urn:telnyx:webhook",
+      subject: typeof subject === "string" && subject !== "" ? subject : undefined,
+      time: occurredAt,
+      eventType: type.generic ? body.eventType : undefined,
+      text: body.text,
+      value: body.value,
+    },
+  };
+}
+
+/** A received value in a problem: quoted when a string, else its JSON type. */
+function describe(value: unknown): string {
+  if (value === undefined) return "(missing)";
+  return typeof value === "string" ? quoteReceived(value) : `(${kindOf(value)})`;
+}

@@ -1,0 +1,33 @@
+import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
+import { test } from "node:test";
+import { DEFAULT_SPEC, generateJsonTables, OUTPUT } from "../../scripts/generate-json-types.ts";
+import { EVENT_TYPES } from "../../src/events/registry.ts";
+import { JSON_WEBHOOK_ROWS } from "../../src/events/json-tables.ts";
+
+test("src/events/json-tables.ts is what scripts/generate-json-types.ts makes of ../shared/telnyx/spec3.json", (t) => {
+  if (!existsSync(DEFAULT_SPEC)) {
+    t.skip(`${DEFAULT_SPEC} is not here (CI has it beside the clone): not compared`);
+    return;
+  }
+  const expected = generateJsonTables(JSON.parse(readFileSync(DEFAULT_SPEC, "utf8")));
+  assert.ok(readFileSync(OUTPUT, "utf8") === expected, "regenerate: node scripts/generate-json-types.ts");
+});
+
+test("the generated table has every JSON event_type of the spec once (71), each a registry entry com.telnyx.<event_type>", () => {
+  const eventTypes = JSON_WEBHOOK_ROWS.map((row) => row.eventType);
+  assert.equal(new Set(eventTypes).size, eventTypes.length);
+  assert.equal(eventTypes.length, 71);
+  for (const eventType of ["call.hangup", "call.refer.failed", "message.finalized", "fax.delivered", "siprec.started", "call.dequeued"]) {
+    assert.ok(EVENT_TYPES.some((entry) => entry.media === "json" && entry.type === `com.telnyx.${eventType}` && entry.eventType === eventType), eventType);
+  }
+  assert.equal(EVENT_TYPES.filter((entry) => entry.media === "json" && entry.generic).length, 1, "one generic JSON entry");
+});
+
+test("the README's event table has a row for every JSON type of the registry", () => {
+  const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+  for (const entry of EVENT_TYPES) {
+    if (entry.media !== "json") continue;
+    assert.ok(readme.includes(`\n| \`${entry.type}\` | JSON | `), `README event table lacks ${entry.type}`);
+  }
+});
