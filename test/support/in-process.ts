@@ -53,6 +53,8 @@ export async function startTestRelay(keys: TestKeys, overrides: Partial<Config> 
     dedupWindowMs: optionDefault("dedup-window"),
     workers: optionDefault("workers"),
     forward: undefined,
+    nats: undefined,
+    spool: undefined,
     ...overrides,
   };
   const log = createLogger((line) => logs.push(JSON.parse(line) as Record<string, unknown>), config.logLevel, Date.now);
