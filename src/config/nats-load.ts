@@ -17,7 +17,7 @@ const NEEDS_NATS_URL: readonly OptionName[] = ["nats-subject", "nats-timeout", "
  * ```
  */
 export function loadNats(reader: OptionReader, errors: string[]): NatsConfig | undefined {
-  const urls = reader.each("nats-url").values.map((item) => item.value);
+  const urls = reader.each("nats-url").values.flatMap((item) => item.value);
   if (!reader.given("nats-url")) {
     for (const name of NEEDS_NATS_URL.filter(reader.given)) errors.push(`--${name} (${OPTIONS[name].env}) needs --nats-url`);
     return undefined;

@@ -3,6 +3,26 @@
 import { fail, ok, type Parsed } from "./parsed.ts";
 
 /**
+ * Parses a comma-separated list of NATS server URLs (see {@link parseNatsUrl}).
+ *
+ * @param text One URL, or several separated by commas.
+ * @returns The URLs, or what is wrong with the first bad one.
+ * @example
+ * ```ts
+ * parseNatsUrls("nats://n1:4222,nats://n2:4222"); // { ok: true, value: [URL, URL] }
+ * ```
+ */
+export function parseNatsUrls(text: string): Parsed<URL[]> {
+  const urls: URL[] = [];
+  for (const item of text.split(",")) {
+    const parsed = parseNatsUrl(item);
+    if (!parsed.ok) return parsed;
+    urls.push(parsed.value);
+  }
+  return ok(urls);
+}
+
+/**
  * Parses one NATS server URL: `nats://host:port` or `tls://host:port` (TLS insisted on), port 4222
  * when left out, without credentials (they would be logged: use --nats-user/--nats-token/…).
  *

@@ -10,7 +10,7 @@ import type { KeyObject } from "node:crypto";
 import { parsePublicKey } from "../crypto/public-key.ts";
 import type { LogLevel } from "../lib/log.ts";
 import { parseForwardUrl, parseHeader, parseSecret } from "./forward-values.ts";
-import { parseNatsUrl, parseSubjectTemplate } from "./nats-values.ts";
+import { parseNatsUrls, parseSubjectTemplate } from "./nats-values.ts";
 import { fail, ok, type Parsed } from "./parsed.ts";
 import {
   countFrom1To,
@@ -148,7 +148,7 @@ export const OPTIONS = {
     doc: "Deadline of one forwarded request (synchronous mode: keep it well below Telnyx's own timeout).",
   }),
   "nats-url": option({
-    env: "TELNYX_RELAY_NATS_URL", value: "URL", unset: "stdout", parse: parseNatsUrl, multiple: true, group: "nats",
+    env: "TELNYX_RELAY_NATS_URL", value: "URL", unset: "stdout", parse: parseNatsUrls, multiple: true, group: "nats",
     help: "Publish each event to NATS JetStream through these servers (nats:// or tls://; repeat, or comma-separated) instead of stdout.",
     doc: "Publish each event to NATS JetStream through these servers (`nats://host:4222` or `tls://…`; repeat the flag, or separate with commas), instead of writing it to stdout. More servers are learnt from the cluster. See [Publishing to NATS JetStream](#publishing-to-nats-jetstream).",
   }),
