@@ -4,20 +4,23 @@ import { Buffer } from "node:buffer";
 import { createNatsConnection, type NatsConnection } from "../../src/transports/nats/connection.ts";
 import { loadCredentials } from "../../src/transports/nats/auth.ts";
 import type { Logger } from "../../src/lib/log.ts";
+import type { NatsAuth } from "../../src/config/nats-config.ts";
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /**
- * A client connection for the test itself (no credentials).
+ * A client connection for the test itself.
  *
  * @param urls The servers.
+ * @param auth Its credentials (none by default).
+ * @param ca The CA to trust for TLS.
  * @returns The connection, connected.
  */
-export async function natsClient(urls: readonly string[]): Promise<NatsConnection> {
+export async function natsClient(urls: readonly string[], auth: NatsAuth = { kind: "none" }, ca?: Buffer): Promise<NatsConnection> {
   const connection = createNatsConnection({
     urls: urls.map((url) => new URL(url)),
-    credentials: loadCredentials({ kind: "none" }),
-    ca: undefined,
+    credentials: loadCredentials(auth),
+    ca,
     name: "test",
     timeoutMs: 2000,
     random: Math.random,
@@ -84,7 +87,11 @@ export async function createStream(connection: NatsConnection, spec: StreamSpec)
 export async function streamLeader(connection: NatsConnection, stream: string): Promise<string> {
   return retrying(`leader of ${stream}`, async () => {
     const info = await jsApi(connection, `$JS.API.STREAM.INFO.${stream}`, undefined);
-    const leader = (info.cluster as { leader?: string } | undefined)?.leader;
+    if (info.error) throw new Error(JSON.stringify(info.error));
+    const cluster = info.cluster as { name?: string; leader?: string } | undefined;
+    // A single server (not clustered) is its streams' only home.
+    if (cluster?.name === undefined && info.state !== undefined) return "single";
+    const leader = cluster?.leader;
     if (!leader) throw new Error("no leader yet");
     return leader;
   });
