@@ -156,4 +156,25 @@ describe("relay replicas and a 3-node JetStream cluster", { skip }, () => {
       await stopped(second);
     }
   });
+
+  // Last: the node stays in lame-duck mode until the cluster is stopped.
+  test("a server entering lame-duck mode: the relay, given only that server, moves to one the cluster advertised", async () => {
+    const relay = await startChildRelay({ env: { TELNYX_PUBLIC_KEY: keys.portalKey }, args: relayArgs("ldm", [cluster.urls[1] as string]) });
+    try {
+      assert.equal((await postSigned(relay.url, keys.privateKey, eventBody(3000))).status, 200);
+      cluster.signal("n2", "SIGUSR2");
+      await retrying("the relay moved", async () => assert.ok(relay.logs.some((entry) => entry.message === "nats reconnected")));
+      const moved = relay.logs.find((entry) => entry.message === "nats reconnected");
+      assert.notEqual(moved?.server, new URL(cluster.urls[1] as string).host);
+      assert.ok(relay.logs.some((entry) => entry.message === "nats server entering lame-duck mode; moving"));
+      const answer = await postSigned(relay.url, keys.privateKey, eventBody(3001));
+      assert.equal(answer.status, 200, answer.text);
+      const ids = (await readStream(client, STREAM)).map((message) => message.id);
+      assert.ok(ids.includes((JSON.parse(answer.text) as { id: string }).id));
+      const metrics = await (await fetch(`http://127.0.0.1:${relay.port}/metrics`)).text();
+      assert.match(metrics, /^telnyx_relay_nats_reconnects_total 1$/m);
+    } finally {
+      await stopped(relay);
+    }
+  });
 });

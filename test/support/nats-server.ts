@@ -45,6 +45,8 @@ export interface NatsCluster {
   readonly urls: readonly string[];
   /** kill -9 of a node. */
   kill(name: string): Promise<void>;
+  /** Sends a signal to a node (SIGUSR2: lame-duck mode). */
+  signal(name: string, signal: NodeJS.Signals): void;
   /** Starts a stopped node again (same ports, same storage). */
   restart(name: string): Promise<void>;
   /** Stops every node (SIGKILL: the storage is thrown away with the temp dir). */
@@ -129,6 +131,7 @@ export async function startNats(options: StartNatsOptions): Promise<NatsCluster>
     nodes,
     urls: nodes.map((node) => node.url),
     kill,
+    signal: (name, signal) => void processes.get(name)?.kill(signal),
     restart: launch,
     stop: async () => {
       await Promise.all(names.map(kill));
