@@ -3,7 +3,7 @@
 // publishes it; kill -9 of the stream leader under load loses no acknowledged event and stores
 // none twice; a spooled relay killed with the cluster down delivers everything once it is back.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -44,7 +44,9 @@ describe("relay replicas and a 3-node JetStream cluster", { skip }, () => {
     root = mkdtempSync(join(tmpdir(), "telnyx-relay-nats-cluster-"));
     cluster = await startNats({ dir: join(root, "nats"), nodes: 3 });
     client = await natsClient(cluster.urls);
-    await createStream(client, { name: STREAM, subjects: ["telnyx.>"], replicas: 3 });
+    // The stream the README tells users to create.
+    const documented = JSON.parse(readFileSync(new URL("../../deploy/nats-stream.json", import.meta.url), "utf8")) as { name: string; subjects: string[]; num_replicas: 3 };
+    await createStream(client, { name: documented.name, subjects: documented.subjects, replicas: documented.num_replicas, base: documented });
   });
   after(async () => {
     await client?.close();

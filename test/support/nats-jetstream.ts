@@ -59,6 +59,8 @@ export interface StreamSpec {
   readonly replicas: 1 | 3;
   /** Largest message the stream takes, bytes (-1: no limit). */
   readonly maxMsgSize?: number;
+  /** A whole stream config (JetStream API JSON) to start from, e.g. deploy/nats-stream.json. */
+  readonly base?: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -68,12 +70,13 @@ export interface StreamSpec {
  */
 export async function createStream(connection: NatsConnection, spec: StreamSpec): Promise<string> {
   const config = {
-    name: spec.name,
-    subjects: spec.subjects,
-    num_replicas: spec.replicas,
     storage: "file",
     duplicate_window: 120_000_000_000,
     max_msg_size: spec.maxMsgSize ?? -1,
+    ...spec.base,
+    name: spec.name,
+    subjects: spec.subjects,
+    num_replicas: spec.replicas,
   };
   await retrying(`create stream ${spec.name}`, async () => {
     const answer = await jsApi(connection, `$JS.API.STREAM.CREATE.${spec.name}`, config);
