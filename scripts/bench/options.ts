@@ -10,6 +10,8 @@ export const SERVER_NAMES = [
   "relay-spooled",
   "relay-stdout-redeliver50",
   "relay-stdout-redeliver100",
+  "relay-nats-r1",
+  "relay-nats-r3",
   "peer",
 ] as const;
 
@@ -23,6 +25,8 @@ export const LABELS: Readonly<Record<ServerName, string>> = {
   "relay-spooled": "telnyx-relay, spooled → local downstream",
   "relay-stdout-redeliver50": "telnyx-relay, stdout, 50% redeliveries",
   "relay-stdout-redeliver100": "telnyx-relay, stdout, 100% redeliveries",
+  "relay-nats-r1": "telnyx-relay → NATS JetStream, R1 (1 server)",
+  "relay-nats-r3": "telnyx-relay → NATS JetStream, R3 (3-node cluster)",
   peer: "peer: Express 5 + telnyx SDK",
 };
 
