@@ -8,22 +8,10 @@ import type { Socket } from "node:net";
 import type { Logger } from "../../lib/log.ts";
 import { handshake, HandshakeError, type HandshakeOptions } from "./handshake.ts";
 import { parseNatsHeaders, type NatsHeaders, type NatsMessage, type NatsOp, type NatsParser } from "./parser.ts";
+import { createPendingRequests, NatsRequestError, type NatsReply } from "./pending.ts";
+import { createServerPool } from "./server-pool.ts";
 
-/** A reply to a request. */
-export interface NatsReply {
-  readonly headers: NatsHeaders | undefined;
-  readonly payload: Buffer;
-}
-
-/** Why a request got no reply. `reached`: false when no server was connected to carry it. */
-export class NatsRequestError extends Error {
-  readonly reached: boolean;
-  constructor(message: string, reached: boolean) {
-    super(message);
-    this.name = "NatsRequestError";
-    this.reached = reached;
-  }
-}
+export { NatsRequestError, type NatsReply } from "./pending.ts";
 
 /** What {@link createNatsConnection} needs. */
 export interface NatsConnectionOptions extends HandshakeOptions {
@@ -35,6 +23,9 @@ export interface NatsConnectionOptions extends HandshakeOptions {
   readonly onReconnect: () => void;
 }
 
+/** How the first pass over the configured servers went. */
+export type FirstConnection = { readonly ok: true } | { readonly ok: false; readonly fatal: boolean; readonly errors: readonly string[] };
+
 /** A self-healing connection to a NATS cluster. */
 export interface NatsConnection {
   /**
@@ -42,7 +33,7 @@ export interface NatsConnection {
    * none: with the errors, `fatal` when retrying cannot help (credentials, TLS). Connecting goes on
    * in the background either way.
    */
-  readonly first: Promise<{ readonly ok: true } | { readonly ok: false; readonly fatal: boolean; readonly errors: readonly string[] }>;
+  readonly first: Promise<FirstConnection>;
   /** Sends `payload` (with `headers`, if any) to `subject` and waits for the reply. Rejects with a {@link NatsRequestError}. */
   request(subject: string, headers: ReadonlyArray<readonly [string, string]>, payload: Uint8Array, timeoutMs: number): Promise<NatsReply>;
   /** The connected server's max_payload (bytes a message may carry, headers included); undefined before the first connection. */
@@ -55,15 +46,11 @@ const BACKOFF_CAP_MS = 2_000;
 const PING_INTERVAL_MS = 5_000;
 const MAX_PINGS_OUT = 2;
 
-interface Pending {
-  readonly frame: Buffer;
-  readonly resolve: (reply: NatsReply) => void;
-  readonly reject: (error: NatsRequestError) => void;
-  readonly timer: ReturnType<typeof setTimeout>;
-}
-
 /**
  * Starts connecting to the cluster (in the background) and returns the connection.
+ *
+ * One closure holds the connection's state (socket, pool, pending requests, backoff); each inner
+ * function is short, and they share that state, hence one factory longer than usual.
  *
  * @param options Servers, credentials, TLS CA, client name, handshake deadline, randomness, log, reconnect hook.
  * @returns The connection; `first` says how the first pass went.
@@ -76,24 +63,21 @@ interface Pending {
  */
 export function createNatsConnection(options: NatsConnectionOptions): NatsConnection {
   const { log, random } = options;
-  const pool: URL[] = [...options.urls];
-  const known = new Set(pool.map((url) => url.host));
-  const inbox = `_INBOX.${Math.floor(random() * 2 ** 48).toString(36)}${Date.now().toString(36)}.`;
-  const pending = new Map<string, Pending>();
+  const pool = createServerPool(options.urls);
+  const inbox = `_INBOX.${Math.floor(random() * 2 ** 48).toString(36)}${Math.floor(random() * 2 ** 48).toString(36)}.`;
+  const pending = createPendingRequests();
   let nextToken = 0;
   let socket: Socket | undefined;
   let maxPayload: number | undefined;
   let closed = false;
   let connections = 0;
   let failures = 0;
-  let cursor = 0;
-  let lameDuck: string | undefined;
   let pingsOut = 0;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   const pinger = setInterval(ping, PING_INTERVAL_MS);
   pinger.unref?.();
-  let reportFirst: (result: Awaited<NatsConnection["first"]>) => void = () => {};
-  const first = new Promise<Awaited<NatsConnection["first"]>>((resolve) => (reportFirst = resolve));
+  let reportFirst: (result: FirstConnection) => void = () => {};
+  const first = new Promise<FirstConnection>((resolve) => (reportFirst = resolve));
   const firstErrors: Array<{ message: string; fatal: boolean }> = [];
 
   void attempt();
@@ -101,21 +85,16 @@ export function createNatsConnection(options: NatsConnectionOptions): NatsConnec
   async function attempt(): Promise<void> {
     retryTimer = undefined;
     if (closed) return;
-    let url = pool[cursor % pool.length] as URL;
-    // Leave a server in lame-duck mode alone while another is known.
-    if (url.host === lameDuck && pool.length > 1) url = pool[++cursor % pool.length] as URL;
-    cursor++;
+    const url = pool.next();
     try {
       const established = await handshake(url, options);
       if (closed) return void established.socket.destroy();
       adopt(established.socket, established.parser, established.info, url, established.early);
     } catch (error) {
       const message = (error as Error).message;
-      if (connections === 0 && firstErrors.length < pool.length) {
+      if (connections === 0 && firstErrors.length < pool.configured) {
         firstErrors.push({ message, fatal: error instanceof HandshakeError && error.fatal });
-        if (firstErrors.length === options.urls.length) {
-          reportFirst({ ok: false, fatal: firstErrors.every((seen) => seen.fatal), errors: firstErrors.map((seen) => seen.message) });
-        }
+        if (firstErrors.length === pool.configured) reportFirst({ ok: false, fatal: firstErrors.every((seen) => seen.fatal), errors: firstErrors.map((seen) => seen.message) });
       }
       log.debug("nats connect failed", { error: message });
       failures++;
@@ -128,19 +107,18 @@ export function createNatsConnection(options: NatsConnectionOptions): NatsConnec
     socket = next;
     failures = 0;
     pingsOut = 0;
-    lameDuck = undefined;
+    pool.avoid(undefined);
     connections++;
     learn(info, url);
     if (connections === 1) reportFirst({ ok: true });
     else {
       options.onReconnect();
-      log.info("nats reconnected", { server: url.host, resending: pending.size });
+      log.info("nats reconnected", { server: url.host, resending: pending.size() });
     }
     next.setNoDelay(true);
     next.write(`SUB ${inbox}* 1\r\n`);
     // Everything not yet answered: written now (again, if the last connection dropped it).
-    for (const request of pending.values()) next.write(request.frame);
-    const handle = (op: NatsOp): void => onOp(op, next, url);
+    for (const frame of pending.frames()) next.write(frame);
     next.on("data", (chunk: Buffer) => {
       let ops: NatsOp[];
       try {
@@ -150,75 +128,49 @@ export function createNatsConnection(options: NatsConnectionOptions): NatsConnec
         next.destroy();
         return;
       }
-      for (const op of ops) handle(op);
+      for (const op of ops) onOp(op, next, url);
     });
     next.on("error", (error: NodeJS.ErrnoException) => log.debug("nats connection error", { server: url.host, error: error.code ?? error.message }));
     next.on("close", () => {
       if (socket !== next) return;
       socket = undefined;
       if (closed) return;
-      log.warn("nats connection lost; reconnecting", { server: url.host, unanswered: pending.size });
+      log.warn("nats connection lost; reconnecting", { server: url.host, unanswered: pending.size() });
       void attempt();
     });
-    for (const op of early) handle(op);
+    for (const op of early) onOp(op, next, url);
   }
 
   function onOp(op: NatsOp, on: Socket, url: URL): void {
-    switch (op.op) {
-      case "ping":
-        on.write("PONG\r\n");
-        return;
-      case "pong":
-        pingsOut = 0;
-        return;
-      case "info":
-        learn(op.info, url);
-        if (op.info.ldm === true) {
-          // Lame-duck mode: the server is going away. Move now; unanswered requests go with us.
-          log.info("nats server entering lame-duck mode; moving", { server: url.host });
-          lameDuck = url.host;
-          on.destroy();
-        }
-        return;
-      case "err":
-        // After the handshake, -ERR is a permission or protocol problem; the server may close.
-        log.warn("nats server error", { server: url.host, error: op.text });
-        return;
-      case "msg":
-        return reply(op.message);
-      case "ok":
-        return;
+    if (op.op === "ping") on.write("PONG\r\n");
+    else if (op.op === "pong") pingsOut = 0;
+    else if (op.op === "msg") reply(op.message);
+    else if (op.op === "err") log.warn("nats server error", { server: url.host, error: op.text });
+    else if (op.op === "info") {
+      learn(op.info, url);
+      if (op.info.ldm === true) {
+        // Lame-duck mode: the server is going away. Move now; unanswered requests go with us.
+        log.info("nats server entering lame-duck mode; moving", { server: url.host });
+        pool.avoid(url.host);
+        on.destroy();
+      }
     }
   }
 
   function learn(info: Readonly<Record<string, unknown>>, from: URL): void {
     if (typeof info.max_payload === "number") maxPayload = info.max_payload;
-    const urls = Array.isArray(info.connect_urls) ? info.connect_urls : [];
-    for (const hostPort of urls) {
-      if (typeof hostPort !== "string" || known.has(hostPort)) continue;
-      try {
-        pool.push(new URL(`${from.protocol}//${hostPort}`));
-        known.add(hostPort);
-      } catch {
-        // Not a host:port: ignored.
-      }
-    }
+    pool.learn(info, from);
   }
 
   function reply(message: NatsMessage): void {
     if (!message.subject.startsWith(inbox)) return;
-    const token = message.subject.slice(inbox.length);
-    const request = pending.get(token);
-    if (request === undefined) return;
-    pending.delete(token);
-    clearTimeout(request.timer);
     let headers: NatsHeaders | undefined;
     try {
       headers = message.headers === undefined ? undefined : parseNatsHeaders(message.headers);
     } catch {
       headers = undefined;
     }
-    request.resolve({ headers, payload: message.payload });
+    pending.answer(message.subject.slice(inbox.length), { headers, payload: message.payload });
   }
 
   function ping(): void {
@@ -232,35 +184,23 @@ export function createNatsConnection(options: NatsConnectionOptions): NatsConnec
     socket.write("PING\r\n");
   }
 
-  function request(subject: string, headers: ReadonlyArray<readonly [string, string]>, payload: Uint8Array, timeoutMs: number): Promise<NatsReply> {
-    if (closed) return Promise.reject(new NatsRequestError("the NATS connection is closed", false));
-    const token = (nextToken++).toString(36);
-    const frame = encodeFrame(subject, `${inbox}${token}`, headers, payload);
-    return new Promise<NatsReply>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        pending.delete(token);
-        const connected = socket !== undefined;
-        reject(new NatsRequestError(connected ? `no reply within ${timeoutMs} ms` : `no NATS server connected within ${timeoutMs} ms`, connected));
-      }, timeoutMs);
-      pending.set(token, { frame, resolve, reject, timer });
-      socket?.write(frame);
-    });
-  }
-
   return {
     first,
-    request,
+    request(subject, headers, payload, timeoutMs) {
+      if (closed) return Promise.reject(new NatsRequestError("the NATS connection is closed", false));
+      const token = (nextToken++).toString(36);
+      const frame = encodeFrame(subject, `${inbox}${token}`, headers, payload);
+      const answered = pending.add(token, frame, timeoutMs, () => socket !== undefined);
+      socket?.write(frame);
+      return answered;
+    },
     maxPayload: () => maxPayload,
     async close() {
       closed = true;
       clearInterval(pinger);
       if (retryTimer !== undefined) clearTimeout(retryTimer);
       reportFirst({ ok: false, fatal: false, errors: ["closed"] });
-      for (const [token, request] of pending) {
-        pending.delete(token);
-        clearTimeout(request.timer);
-        request.reject(new NatsRequestError("the NATS connection was closed", false));
-      }
+      pending.rejectAll(new NatsRequestError("the NATS connection was closed", false));
       socket?.destroy();
       socket = undefined;
     },

@@ -41,6 +41,9 @@ export interface HandshakeOptions {
 /**
  * Connects to one server and completes the handshake, within `options.timeoutMs`.
  *
+ * One promise-shaped state machine (INFO → TLS when wanted → CONNECT + PING → PONG or -ERR) whose
+ * steps share the socket, the parser and the deadline: hence one function longer than usual.
+ *
  * @param url The server (`nats://` or `tls://`; a `tls://` URL insists on TLS).
  * @param options Credentials, CA, client name, deadline.
  * @returns The established connection.
