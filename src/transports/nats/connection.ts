@@ -96,8 +96,11 @@ export function createNatsConnection(options: NatsConnectionOptions): NatsConnec
         firstErrors.push({ message, fatal: error instanceof HandshakeError && error.fatal });
         if (firstErrors.length === pool.configured) reportFirst({ ok: false, fatal: firstErrors.every((seen) => seen.fatal), errors: firstErrors.map((seen) => seen.message) });
       }
-      log.debug("nats connect failed", { error: message });
       failures++;
+      // Refused credentials or TLS after start-up need a person: said about once a minute at the
+      // backoff's cap; an unreachable server is the reconnect loop's everyday business.
+      if (connections > 0 && error instanceof HandshakeError && error.fatal && failures % 30 === 1) log.warn("nats refuses the connection", { error: message });
+      else log.debug("nats connect failed", { error: message });
       const delay = random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** Math.min(failures, 16));
       retryTimer = setTimeout(() => void attempt(), delay);
     }
