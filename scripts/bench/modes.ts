@@ -7,6 +7,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { formatProfileSummary, summarizeProfile } from "./profile-summary.ts";
 import { LABELS, redeliverPercent, type ServerName } from "./options.ts";
+import { natsAvailable } from "./nats-stream.ts";
 import { makeKeys, makePool, measureVerifyRate, removePool, type Keys, type Pool } from "./pool.ts";
 import { f0, f1, f2, header, ratios, summarize, table } from "./report.ts";
 import { runOnce, type RunResult } from "./run.ts";
@@ -41,6 +42,10 @@ export function prepare(bench: BenchContext): Setup | undefined {
   const { servers } = bench.options;
   if (!ensureWrk(bench.say)) return undefined;
   if (servers.includes("peer") && !ensurePeer(bench.say)) return undefined;
+  if (servers.some((s) => s.startsWith("relay-nats-")) && !natsAvailable()) {
+    bench.say("nats-server is not installed (Debian: apt-get install nats-server): install it, or leave the relay-nats rows out with --only");
+    return undefined;
+  }
   const program = relayProgram(bench);
   if (servers.some((s) => s.startsWith("relay-"))) {
     const version = spawnSync(program.command, [...program.args, "--version"], { encoding: "utf8", env: bench.baseEnv });

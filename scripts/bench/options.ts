@@ -11,6 +11,8 @@ export const SERVER_NAMES = [
   "relay-stdout-redeliver50",
   "relay-stdout-redeliver100",
   "relay-stdout-mixed",
+  "relay-nats-r1",
+  "relay-nats-r3",
   "peer",
 ] as const;
 
@@ -25,6 +27,8 @@ export const LABELS: Readonly<Record<ServerName, string>> = {
   "relay-stdout-redeliver50": "telnyx-relay, stdout, 50% redeliveries",
   "relay-stdout-redeliver100": "telnyx-relay, stdout, 100% redeliveries",
   "relay-stdout-mixed": "telnyx-relay, stdout, mixed: ½ JSON call.* (1.2 KB), ½ TeXML form",
+  "relay-nats-r1": "telnyx-relay → NATS JetStream, R1 (1 server)",
+  "relay-nats-r3": "telnyx-relay → NATS JetStream, R3 (3-node cluster)",
   peer: "peer: Express 5 + telnyx SDK",
 };
 

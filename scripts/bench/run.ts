@@ -69,7 +69,14 @@ export async function runOnce(bench: BenchContext, keys: Keys, server: ServerNam
   const running =
     server === "baseline" || server === "peer"
       ? await startSimple(bench, server, keys.portalKey)
-      : await startRelay(bench, { program, spooled: server === "relay-spooled", nodeFlags, runDir, portalKey: keys.portalKey });
+      : await startRelay(bench, {
+          program,
+          spooled: server === "relay-spooled",
+          nats: server === "relay-nats-r1" ? 1 : server === "relay-nats-r3" ? 3 : undefined,
+          nodeFlags,
+          runDir,
+          portalKey: keys.portalKey,
+        });
   const failures: string[] = [];
   try {
     // Sanity: a good request is answered 200, a tampered one is refused (the server really verifies).

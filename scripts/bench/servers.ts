@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import { memoryMb } from "./machine.ts";
+import { startBenchNats, type BenchNats } from "./nats-stream.ts";
 import { firstLine, getText, portLine, sleep, stopProcess } from "./processes.ts";
 import { BENCH, PEER_DIR, ROOT, type BenchContext, type RelayProgram } from "./setup.ts";
 
@@ -79,6 +80,8 @@ export async function startSimple(bench: BenchContext, name: "baseline" | "peer"
 export interface RelayStart {
   readonly program: RelayProgram;
   readonly spooled: boolean;
+  /** Publish to NATS JetStream (synchronous) instead of stdout: a local R1 server or R3 cluster. */
+  readonly nats?: 1 | 3 | undefined;
   /** Node flags before the script (source only), e.g. --cpu-prof. */
   readonly nodeFlags: readonly string[];
   /** Its working directory (dead-letter file, spool). */
@@ -110,11 +113,14 @@ export async function startRelay(bench: BenchContext, start: RelayStart): Promis
     downstreamPort = await firstLine(downstream.stdout as Readable, portLine, 15_000, "downstream start-up");
     relayArgs.push("--forward-url", `http://127.0.0.1:${downstreamPort}/events`, "--spool-dir", join(runDir, "spool"));
   }
+  // NATS mode: events go to the stream; its message count is what came out.
+  const nats: BenchNats | undefined = start.nats === undefined ? undefined : await startBenchNats(runDir, start.nats);
+  if (nats) relayArgs.push("--nats-url", nats.url);
   relayArgs.push(...bench.options.relayArgs);
   // Stdout mode: the relay's stdout is a pipe into another process that counts the event lines.
   let counter: ChildProcess | undefined;
   let counted: Promise<EventsOut> | undefined;
-  if (!spooled) {
+  if (!spooled && !nats) {
     const [cCommand, cArgs] = place.onCpus(place.loadCpus, bench.node, [join(BENCH, "count-lines.ts")]);
     counter = bench.children.track(spawn(cCommand, cArgs, { env: baseEnv, stdio: ["pipe", "pipe", "inherit"] }));
     counted = firstLine(counter.stdout as Readable, (line) => JSON.parse(line) as { lines: number; distinct: number; bad: number }, 24 * 3600_000, "stdout reader").then(
@@ -128,7 +134,7 @@ export async function startRelay(bench: BenchContext, start: RelayStart): Promis
       cwd: runDir,
       env: baseEnv,
       // stdout: straight into the reader process's stdin (a pipe between the two; this script is not in the way).
-      stdio: ["ignore", spooled ? "ignore" : (counter?.stdin ?? "ignore"), "pipe"],
+      stdio: ["ignore", spooled || nats ? "ignore" : (counter?.stdin ?? "ignore"), "pipe"],
     }),
   );
   counter?.stdin?.destroy(); // the relay holds the pipe's write end now: the reader sees EOF when it exits
@@ -143,6 +149,7 @@ export async function startRelay(bench: BenchContext, start: RelayStart): Promis
     pid,
     port,
     async peekEvents() {
+      if (nats) return nats.messages();
       return spooled ? (await downstreamCount()).distinct : undefined;
     },
     async finish() {
@@ -151,7 +158,12 @@ export async function startRelay(bench: BenchContext, start: RelayStart): Promis
       const anonRssMb = memoryMb(pid, "RssAnon");
       const exitCode = await stopProcess(child, 20_000);
       let events: EventsOut;
-      if (spooled) {
+      if (nats) {
+        // One message per event id (Nats-Msg-Id): the stream's count is the distinct events.
+        const messages = await nats.messages();
+        events = { received: messages, distinct: messages, bad: 0 };
+        await nats.stop();
+      } else if (spooled) {
         const count = await downstreamCount();
         events = { received: count.requests, distinct: count.distinct, bad: count.bad };
         await stopProcess(downstream as ChildProcess, 5_000);

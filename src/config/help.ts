@@ -93,6 +93,7 @@ export function helpText(version: string): string {
     "  TELNYX_PUBLIC_KEY=... telnyx-relay --forward-url http://127.0.0.1:3000/events",
     "  telnyx-relay --public-key-file /run/secrets/telnyx \\",
     "    --forward-url https://app.example.com/hooks --spool-dir /var/lib/telnyx",
+    "  TELNYX_PUBLIC_KEY=... telnyx-relay --nats-url nats://n1:4222,nats://n2:4222",
     "  TELNYX_RELAY_PORT=8080 telnyx-relay healthcheck",
     "",
   ].join("\n");

@@ -3,6 +3,8 @@ import type { KeyObject } from "node:crypto";
 import type { LogLevel } from "../lib/log.ts";
 import type { Env } from "./env.ts";
 import { loadKeys } from "./load-keys.ts";
+import type { NatsConfig } from "./nats-config.ts";
+import { loadNats } from "./nats-load.ts";
 import { createOptionReader, type OptionReader } from "./option-reader.ts";
 import { OPTION_NAMES, OPTIONS, type OptionName } from "./options.ts";
 
@@ -28,8 +30,12 @@ export interface Config {
   readonly events: readonly string[];
   /** Processes answering on the port; with more than one, the first writes every event (see src/workers/). */
   readonly workers: number;
-  /** undefined: events go to stdout. */
+  /** undefined: events do not go to an HTTP downstream. */
   readonly forward: ForwardConfig | undefined;
+  /** undefined: events do not go to NATS JetStream. At most one of `forward` and `nats` is set; neither: stdout. */
+  readonly nats: NatsConfig | undefined;
+  /** undefined: synchronous (200 only once the transport delivered). Only with `forward` or `nats`. */
+  readonly spool: SpoolConfig | undefined;
 }
 
 /** Where and how events are forwarded. */
@@ -40,11 +46,9 @@ export interface ForwardConfig {
   /** The decoded Standard Webhooks secret (the bytes after `whsec_`), or undefined: unsigned. */
   readonly secret: Uint8Array | undefined;
   readonly timeoutMs: number;
-  /** undefined: synchronous forwarding (200 only after the downstream's 2xx). */
-  readonly spool: SpoolConfig | undefined;
 }
 
-/** The on-disk spool of the spooled forwarding mode. */
+/** The on-disk spool of the spooled mode (any transport). */
 export interface SpoolConfig {
   readonly dir: string;
   readonly maxBytes: number;
@@ -62,7 +66,7 @@ const ENV_PREFIX = "TELNYX_RELAY_";
 const KEY_ENV_PREFIX = "TELNYX_PUBLIC_KEY";
 const KNOWN_ENV: ReadonlySet<string> = new Set(OPTION_NAMES.map((name) => OPTIONS[name].env));
 // Options that mean nothing without another one.
-const NEEDS_FORWARD_URL: readonly OptionName[] = ["forward-header", "forward-secret", "forward-timeout", "spool-dir"];
+const NEEDS_FORWARD_URL: readonly OptionName[] = ["forward-header", "forward-secret", "forward-timeout"];
 const NEEDS_SPOOL_DIR: readonly OptionName[] = ["spool-max-bytes", "delivery-concurrency", "retry-max-delay"];
 
 /**
@@ -106,7 +110,10 @@ export function loadConfig(flags: ReadonlyMap<OptionName, readonly string[]>, en
     events: reader.each("events").values.map((item) => item.value),
     workers: reader.withDefault("workers"),
     forward: loadForward(reader, errors),
+    nats: loadNats(reader, errors),
+    spool: loadSpool(reader, errors),
   };
+  if (reader.given("forward-url") && reader.given("nats-url")) errors.push("--forward-url and --nats-url: give one (events go to one place)");
   checkWaits(config, errors);
   return errors.length > 0 ? { ok: false, errors } : { ok: true, config };
 }
@@ -118,23 +125,32 @@ function loadForward(reader: OptionReader, errors: string[]): ForwardConfig | un
   };
   const url = reader.one("forward-url");
   needs(NEEDS_FORWARD_URL, "forward-url");
-  needs(NEEDS_SPOOL_DIR, "spool-dir");
   if (url === undefined) return undefined;
-  const dir = reader.one("spool-dir");
   return {
     url,
     headers: reader.each("forward-header").values.map((item) => item.value),
     secret: reader.one("forward-secret"),
     timeoutMs: reader.withDefault("forward-timeout"),
-    spool:
-      dir === undefined
-        ? undefined
-        : {
-            dir,
-            maxBytes: reader.withDefault("spool-max-bytes"),
-            concurrency: reader.withDefault("delivery-concurrency"),
-            retryMaxDelayMs: reader.withDefault("retry-max-delay"),
-          },
+  };
+}
+
+// The spool works with any transport: --spool-dir needs --forward-url or --nats-url.
+function loadSpool(reader: OptionReader, errors: string[]): SpoolConfig | undefined {
+  if (!reader.given("spool-dir")) {
+    for (const name of NEEDS_SPOOL_DIR.filter(reader.given)) errors.push(`--${name} (${OPTIONS[name].env}) needs --spool-dir`);
+    return undefined;
+  }
+  if (!reader.given("forward-url") && !reader.given("nats-url")) {
+    errors.push(`--spool-dir (${OPTIONS["spool-dir"].env}) needs --forward-url or --nats-url`);
+    return undefined;
+  }
+  const dir = reader.one("spool-dir");
+  if (dir === undefined) return undefined;
+  return {
+    dir,
+    maxBytes: reader.withDefault("spool-max-bytes"),
+    concurrency: reader.withDefault("delivery-concurrency"),
+    retryMaxDelayMs: reader.withDefault("retry-max-delay"),
   };
 }
 
@@ -142,8 +158,9 @@ function loadForward(reader: OptionReader, errors: string[]): ForwardConfig | un
 // timeout) or on shutdown (shutdown timeout): otherwise the client sees a reset instead.
 function checkWaits(config: Config, errors: string[]): void {
   const waits: Array<[string, number | undefined]> = [
-    ["--sink-timeout", config.forward === undefined ? config.sinkTimeoutMs : undefined],
-    ["--forward-timeout", config.forward !== undefined && config.forward.spool === undefined ? config.forward.timeoutMs : undefined],
+    ["--sink-timeout", config.forward === undefined && config.nats === undefined ? config.sinkTimeoutMs : undefined],
+    ["--forward-timeout", config.forward !== undefined && config.spool === undefined ? config.forward.timeoutMs : undefined],
+    ["--nats-timeout", config.nats !== undefined && config.spool === undefined ? config.nats.timeoutMs : undefined],
   ];
   for (const [flag, ms] of waits) {
     if (ms === undefined || ms === 0) continue;

@@ -11,6 +11,7 @@ import { parsePublicKey } from "../crypto/public-key.ts";
 import type { LogLevel } from "../lib/log.ts";
 import { parseForwardUrl, parseHeader, parseSecret } from "./forward-values.ts";
 import { parseEventPattern } from "../events/event-filter.ts";
+import { parseNatsUrls, parseSubjectTemplate } from "./nats-values.ts";
 import { fail, ok, type Parsed } from "./parsed.ts";
 import {
   countFrom1To,
@@ -32,6 +33,7 @@ export const OPTION_GROUPS = {
   listening: "Listening",
   output: "Output",
   forwarding: "Forwarding (instead of stdout)",
+  nats: "Publishing to NATS JetStream (instead of stdout)",
   spool: "Spooled forwarding",
   processes: "Processes and timeouts",
   logging: "Logging",
@@ -156,10 +158,55 @@ export const OPTIONS = {
     help: "Deadline of one forwarded request.",
     doc: "Deadline of one forwarded request. Synchronous mode: Telnyx gets its answer only after it, so the default fits inside Telnyx's 2 s webhook deadline with margin (see [Telnyx's deadline](#telnyxs-2-second-deadline)).",
   }),
+  "nats-url": option({
+    env: "TELNYX_RELAY_NATS_URL", value: "URL", unset: "stdout", parse: parseNatsUrls, multiple: true, group: "nats",
+    help: "Publish each event to NATS JetStream through these servers (nats:// or tls://; repeat, or comma-separated) instead of stdout.",
+    doc: "Publish each event to NATS JetStream through these servers (`nats://host:4222` or `tls://…`; repeat the flag, or separate with commas), instead of writing it to stdout. More servers are learnt from the cluster. See [Publishing to NATS JetStream](#publishing-to-nats-jetstream).",
+  }),
+  "nats-subject": option({
+    env: "TELNYX_RELAY_NATS_SUBJECT", value: "SUBJECT", default: "telnyx.{type}", parse: parseSubjectTemplate, group: "nats",
+    help: "The subject to publish to; {type} is replaced by the event type (dots kept).",
+    doc: "The subject to publish to; `{type}` is replaced by the event type, its dots kept as token separators (`telnyx.com.telnyx.call.hangup`); other characters than letters, digits, `-` and `_` become `_`. A stream must capture it.",
+  }),
+  "nats-timeout": option({
+    env: "TELNYX_RELAY_NATS_TIMEOUT", value: "DURATION", default: "1.5s", parse: parsePositiveDurationMs, group: "nats",
+    help: "How long a publish waits for JetStream's acknowledgement (synchronous mode: keep it below Telnyx's 2 s).",
+    doc: "How long a publish waits for JetStream's acknowledgement (PubAck), and the connection handshake. Synchronous mode: no PubAck in time is a 503, so keep it below Telnyx's 2-second deadline.",
+  }),
+  "nats-user": option({
+    env: "TELNYX_RELAY_NATS_USER", value: "NAME", parse: parseNonBlank, group: "nats",
+    help: "NATS user name (with --nats-password).",
+    doc: "NATS user name, with `--nats-password`.",
+  }),
+  "nats-password": option({
+    env: "TELNYX_RELAY_NATS_PASSWORD", value: "PASSWORD", parse: parseNonBlank, group: "nats",
+    help: "NATS password (with --nats-user). Prefer the variable to the flag.",
+    doc: "NATS password, with `--nats-user`. Prefer the variable (a flag shows in `ps`). Never logged.",
+  }),
+  "nats-token": option({
+    env: "TELNYX_RELAY_NATS_TOKEN", value: "TOKEN", parse: parseNonBlank, group: "nats",
+    help: "NATS authentication token. Prefer the variable to the flag.",
+    doc: "NATS authentication token. Prefer the variable. Never logged.",
+  }),
+  "nats-nkey": option({
+    env: "TELNYX_RELAY_NATS_NKEY", value: "PATH", parse: parseNonBlank, group: "nats",
+    help: "File holding an NKey user seed (SU…): the server's nonce is signed with it.",
+    doc: "File holding an NKey user seed (`SU…`); the relay signs the server's nonce with it (Ed25519).",
+  }),
+  "nats-creds": option({
+    env: "TELNYX_RELAY_NATS_CREDS", value: "PATH", parse: parseNonBlank, group: "nats",
+    help: "A .creds file (user JWT and seed), for servers in operator (JWT) mode.",
+    doc: "A `.creds` file (user JWT and NKey seed, as `nsc` writes it), for servers in operator (JWT) mode.",
+  }),
+  "nats-ca": option({
+    env: "TELNYX_RELAY_NATS_CA", value: "PATH", unset: "the system's CAs", parse: parseNonBlank, group: "nats",
+    help: "PEM file of the CA(s) to trust for NATS TLS; the server name is checked.",
+    doc: "PEM file of the CA certificates to trust for TLS to NATS, instead of the system's. The certificate must name the URL's host. TLS is used when the URL is `tls://` or the server requires it.",
+  }),
   "spool-dir": option({
     env: "TELNYX_RELAY_SPOOL_DIR", value: "PATH", unset: "synchronous", parse: parseNonBlank, group: "spool",
-    help: "Spool events here (fsync) before answering 200, and forward them in the background.",
-    doc: "Spooled mode: journal events here, on disk, before answering 200; deliver in the background.",
+    help: "Spool events here (fsync) before answering 200, and forward or publish them in the background.",
+    doc: "Spooled mode (with `--forward-url` or `--nats-url`): journal events here, on disk, before answering 200; deliver in the background.",
   }),
   "spool-max-bytes": option({
     env: "TELNYX_RELAY_SPOOL_MAX_BYTES", value: "SIZE", default: "64MiB", parse: (text) => parseSize(text, MAX_SPOOL_BYTES), group: "spool",

@@ -30,6 +30,13 @@ export interface Metrics {
   retry(): void;
   /** An event went to the dead-letter file. */
   deadLettered(): void;
+  // NATS JetStream transport.
+  /** A publish was acknowledged, `seconds` after it was sent; `duplicate`: the stream already had it. */
+  natsPublished(seconds: number, duplicate: boolean): void;
+  /** A publish was not acknowledged (it will be retried, or was refused). */
+  natsRetry(): void;
+  /** The connection to NATS was re-established. */
+  natsReconnect(): void;
   /** Sets where the spool gauges read from. */
   spool(read: () => { depth: number; bytes: number }): void;
   /** Sets where the dead-letter file's gauge and counters read from (the process that writes it). */
@@ -66,6 +73,8 @@ export function createMetrics(eventTypes: readonly string[] = EVENT_TYPES.map((e
   const buckets = new Array<number>(LATENCY_BUCKETS.length).fill(0);
   let latencySum = 0;
   let latencyCount = 0;
+  const nats = { published: 0, duplicates: 0, retries: 0, reconnects: 0, ackBuckets: new Array<number>(LATENCY_BUCKETS.length).fill(0), ackSum: 0 };
+  let natsUsed = false;
   let readSpool: (() => { depth: number; bytes: number }) | undefined;
   let readDeadLetterFile: (() => { bytes: number; duplicates: number; refused: number }) | undefined;
 
@@ -91,6 +100,22 @@ export function createMetrics(eventTypes: readonly string[] = EVENT_TYPES.map((e
     },
     retry: () => void retries++,
     deadLettered: () => void deadLettered++,
+    natsPublished(latency, duplicate) {
+      natsUsed = true;
+      const seconds = Math.max(0, latency);
+      nats.published++;
+      if (duplicate) nats.duplicates++;
+      nats.ackSum += seconds;
+      for (let i = 0; i < LATENCY_BUCKETS.length; i++) if (seconds <= (LATENCY_BUCKETS[i] as number)) nats.ackBuckets[i] = (nats.ackBuckets[i] as number) + 1;
+    },
+    natsRetry() {
+      natsUsed = true;
+      nats.retries++;
+    },
+    natsReconnect() {
+      natsUsed = true;
+      nats.reconnects++;
+    },
     spool(read) {
       readSpool = read;
     },
@@ -139,6 +164,7 @@ export function createMetrics(eventTypes: readonly string[] = EVENT_TYPES.map((e
         `telnyx_relay_delivery_latency_seconds_sum ${latencySum}`,
         `telnyx_relay_delivery_latency_seconds_count ${latencyCount}`,
       );
+      if (natsUsed) renderNats(lines, family, nats);
       return `${lines.join("\n")}\n`;
     },
   };
@@ -147,4 +173,23 @@ export function createMetrics(eventTypes: readonly string[] = EVENT_TYPES.map((e
 /** A label value in the exposition format: quoted, with `\\`, `"` and newlines escaped. */
 function labelValue(value: string): string {
   return `"${value.replace(/[\\"\n]/g, (c) => (c === "\n" ? "\\n" : `\\${c}`))}"`;
+}
+
+/** The NATS block of `/metrics` (only once the NATS transport has done something). */
+function renderNats(
+  lines: string[],
+  family: (name: string, type: string, help: string, samples: Array<[string, number]>) => void,
+  nats: { published: number; duplicates: number; retries: number; reconnects: number; ackBuckets: number[]; ackSum: number },
+): void {
+  family("telnyx_relay_nats_published_total", "counter", "Publishes acknowledged by JetStream (PubAck), duplicates included.", [["", nats.published]]);
+  family("telnyx_relay_nats_duplicates_total", "counter", "PubAcks saying the stream already had the message (duplicate: true).", [["", nats.duplicates]]);
+  family("telnyx_relay_nats_retries_total", "counter", "Publishes not acknowledged (no PubAck in time, no responders, refused).", [["", nats.retries]]);
+  family("telnyx_relay_nats_reconnects_total", "counter", "Connections to NATS re-established.", [["", nats.reconnects]]);
+  lines.push("# HELP telnyx_relay_nats_puback_seconds Time from a publish to its PubAck.", "# TYPE telnyx_relay_nats_puback_seconds histogram");
+  LATENCY_BUCKETS.forEach((bound, i) => lines.push(`telnyx_relay_nats_puback_seconds_bucket{le="${bound}"} ${nats.ackBuckets[i]}`));
+  lines.push(
+    `telnyx_relay_nats_puback_seconds_bucket{le="+Inf"} ${nats.published}`,
+    `telnyx_relay_nats_puback_seconds_sum ${nats.ackSum}`,
+    `telnyx_relay_nats_puback_seconds_count ${nats.published}`,
+  );
 }

@@ -53,9 +53,9 @@ const RETRY_BASE_DELAY_MS = 500;
 export async function openSink(config: Config, deps: OpenSinkDeps): Promise<Sink> {
   const { now, metrics } = deps;
   // When Telnyx gets its 200: after the transport delivered (no spool), or once on disk.
-  const spool = config.forward?.spool;
+  const spool = config.spool;
   // How events leave: no transport means stdout.
-  const transport = openTransport(config, spool?.concurrency ?? SYNC_FORWARD_SOCKETS, now);
+  const transport = await openTransport(config, spool?.concurrency ?? SYNC_FORWARD_SOCKETS, deps);
   if (transport === undefined) {
     return createStreamSink({ stream: deps.stdout, timeoutMs: config.sinkTimeoutMs, maxBufferedBytes: STDOUT_BUFFER_BYTES, onFatal: deps.onFatal, now });
   }
@@ -69,11 +69,16 @@ export async function openSink(config: Config, deps: OpenSinkDeps): Promise<Sink
 }
 
 /**
- * How events leave, from the config: the one place a transport is chosen. The HTTP POST today; a
- * second transport (NATS JetStream) is a second branch here, on its own config.
+ * How events leave, from the config: the one place a transport is chosen. The HTTP POST, or NATS
+ * JetStream (loaded only when used; it connects and checks its stream here, before listening).
  */
-function openTransport(config: Config, concurrency: number, now: () => number): Transport | undefined {
-  if (config.forward !== undefined) return createHttpTransport(config.forward, concurrency, now);
+async function openTransport(config: Config, concurrency: number, deps: OpenSinkDeps): Promise<Transport | undefined> {
+  if (config.forward !== undefined) return createHttpTransport(config.forward, concurrency, deps.now);
+  if (config.nats !== undefined) {
+    const { openNatsTransport } = await import("../transports/nats/nats-transport.ts");
+    // Synchronous mode cannot answer anything without NATS; spooled mode journals meanwhile.
+    return openNatsTransport(config.nats, { log: deps.log, now: deps.now, random: Math.random, metrics: deps.metrics, mustConnect: config.spool === undefined });
+  }
   return undefined;
 }
 

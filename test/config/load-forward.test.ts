@@ -40,7 +40,7 @@ describe("loadConfig() --forward-url", () => {
       assert.deepEqual(forward.headers, []);
       assert.equal(forward.secret, undefined);
       assert.equal(forward.timeoutMs, 1500);
-      assert.equal(forward.spool, undefined, "no --spool-dir: synchronous forwarding");
+      assert.equal(expectConfig(load({ "forward-url": [text] })).spool, undefined, "no --spool-dir: synchronous forwarding");
     });
   }
 
@@ -248,12 +248,12 @@ describe("loadConfig() forwarding options that need --forward-url", () => {
 
 describe("loadConfig() spooled forwarding", () => {
   test("--spool-dir gives a spool config with the defaults: 64 MiB, 8 in flight, 5 min backoff cap", () => {
-    const forward = expectForward(load(withUrl({ "spool-dir": ["/var/spool/relay"] })));
-    assert.deepEqual(forward.spool, { dir: "/var/spool/relay", maxBytes: 64 * 1024 * 1024, concurrency: 8, retryMaxDelayMs: 300_000 });
+    const config = expectConfig(load(withUrl({ "spool-dir": ["/var/spool/relay"] })));
+    assert.deepEqual(config.spool, { dir: "/var/spool/relay", maxBytes: 64 * 1024 * 1024, concurrency: 8, retryMaxDelayMs: 300_000 });
   });
 
   test("TELNYX_RELAY_SPOOL_DIR gives a spool config", () => {
-    assert.equal(expectForward(load(withUrl(), { TELNYX_RELAY_SPOOL_DIR: "/spool" })).spool?.dir, "/spool");
+    assert.equal(expectConfig(load(withUrl(), { TELNYX_RELAY_SPOOL_DIR: "/spool" })).spool?.dir, "/spool");
   });
 
   test("--spool-dir must not be empty", () => {
@@ -268,7 +268,7 @@ describe("loadConfig() spooled forwarding", () => {
     ["1048576", 2 ** 20],
   ] as const) {
     test(`--spool-max-bytes ${text} is ${bytes} bytes`, () => {
-      assert.equal(expectForward(load(withUrl({ "spool-dir": ["/s"], "spool-max-bytes": [text] }))).spool?.maxBytes, bytes);
+      assert.equal(expectConfig(load(withUrl({ "spool-dir": ["/s"], "spool-max-bytes": [text] }))).spool?.maxBytes, bytes);
     });
   }
 
@@ -284,7 +284,7 @@ describe("loadConfig() spooled forwarding", () => {
     ["1024", 1024],
   ] as const) {
     test(`--delivery-concurrency accepts ${text}`, () => {
-      assert.equal(expectForward(load(withUrl({ "spool-dir": ["/s"], "delivery-concurrency": [text] }))).spool?.concurrency, n);
+      assert.equal(expectConfig(load(withUrl({ "spool-dir": ["/s"], "delivery-concurrency": [text] }))).spool?.concurrency, n);
     });
   }
 
@@ -295,7 +295,7 @@ describe("loadConfig() spooled forwarding", () => {
   }
 
   test("--retry-max-delay sets the backoff cap; 0 is refused", () => {
-    assert.equal(expectForward(load(withUrl({ "spool-dir": ["/s"], "retry-max-delay": ["30s"] }))).spool?.retryMaxDelayMs, 30_000);
+    assert.equal(expectConfig(load(withUrl({ "spool-dir": ["/s"], "retry-max-delay": ["30s"] }))).spool?.retryMaxDelayMs, 30_000);
     expectOneError(load(withUrl({ "spool-dir": ["/s"], "retry-max-delay": ["0"] })), /--retry-max-delay/);
   });
 

@@ -81,9 +81,12 @@ describe("loadConfig() options from flags and environment variables", () => {
   // The forwarding options build Config.forward and are covered in config-forward.test.ts.
   const FORWARD_FLAGS: readonly OptionName[] = ["forward-url", "forward-header", "forward-secret", "forward-timeout", "spool-dir", "spool-max-bytes", "delivery-concurrency", "retry-max-delay"];
 
+  // The NATS options build Config.nats and are covered in load-nats.test.ts.
+  const NATS_FLAGS = OPTION_NAMES.filter((name) => name.startsWith("nats-"));
+
   test("the table below covers every option in OPTIONS but the two key options", () => {
     // --events is repeatable: its own tests are below.
-    const covered = new Set<OptionName>(["public-key", "public-key-file", "events", ...FORWARD_FLAGS, ...options.map(([flag]) => flag)]);
+    const covered = new Set<OptionName>(["public-key", "public-key-file", "events", ...FORWARD_FLAGS, ...NATS_FLAGS, ...options.map(([flag]) => flag)]);
     assert.deepEqual(OPTION_NAMES.filter((flag) => !covered.has(flag)), []);
     for (const [flag, env] of options) {
       assert.equal(OPTIONS[flag].env, env, flag);
@@ -317,9 +320,12 @@ describe("loadConfig() errors", () => {
 
 describe("loadConfig() and the option table's defaults", () => {
   test("every default in the table is accepted by loadConfig()", () => {
-    // The spool's options need --spool-dir, which needs --forward-url.
-    const defaults = Object.fromEntries(OPTION_NAMES.flatMap((name) => (OPTIONS[name].default === undefined ? [] : [[name, [OPTIONS[name].default]]])));
-    expectConfig(load({ ...defaults, "forward-url": ["http://127.0.0.1:9/events"], "spool-dir": ["/tmp/spool"] }, WITH_KEY));
+    // The spool's options need --spool-dir, which needs --forward-url or --nats-url (one of them:
+    // each transport's defaults are tried with its own URL).
+    const defaults = (skip: string) =>
+      Object.fromEntries(OPTION_NAMES.flatMap((name) => (OPTIONS[name].default === undefined || name.startsWith(skip) ? [] : [[name, [OPTIONS[name].default]]])));
+    expectConfig(load({ ...defaults("nats-"), "forward-url": ["http://127.0.0.1:9/events"], "spool-dir": ["/tmp/spool"] }, WITH_KEY));
+    expectConfig(load({ ...defaults("forward-"), "nats-url": ["nats://127.0.0.1:4222"], "spool-dir": ["/tmp/spool"] }, WITH_KEY));
   });
 
 });

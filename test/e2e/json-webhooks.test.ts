@@ -209,7 +209,7 @@ describe("JSON webhooks forwarded", () => {
       const downstream = await startDownstream();
       const dir = mkdtempSync(join(tmpdir(), "relay-json-fwd-"));
       const spool = spooled ? { dir: join(dir, "spool"), maxBytes: 1 << 20, concurrency: 1, retryMaxDelayMs: 1000 } : undefined;
-      const relay = await startTestRelay(keys, { deadLetterFile: join(dir, "dead.jsonl"), forward: { url: new URL(downstream.url), headers: [], secret: undefined, timeoutMs: 1500, spool } });
+      const relay = await startTestRelay(keys, { deadLetterFile: join(dir, "dead.jsonl"), forward: { url: new URL(downstream.url), headers: [], secret: undefined, timeoutMs: 1500 }, spool });
       try {
         const body = hangup("c0ffee00-0000-4000-8000-00000000f00d");
         assert.equal((await postJson(relay, body)).status, 200);

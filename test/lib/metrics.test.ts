@@ -222,3 +222,33 @@ describe("createMetrics().render()", () => {
     assert.equal(value(families, "telnyx_relay_dead_letters_refused_total"), 2);
   });
 });
+
+describe("createMetrics() NATS JetStream block", () => {
+  const PUBACK = "telnyx_relay_nats_puback_seconds";
+
+  test("absent until the NATS transport does something (the HTTP and stdout modes do not show it)", () => {
+    assert.equal(parseExposition(createMetrics().render()).has("telnyx_relay_nats_published_total"), false);
+  });
+
+  test("publishes, server-side duplicates, retries, reconnects and the PubAck latency histogram, in valid exposition", () => {
+    const metrics = createMetrics();
+    metrics.natsPublished(0.002, false);
+    metrics.natsPublished(0.3, true);
+    metrics.natsPublished(-1, false); // a clock stepped back counts as 0
+    metrics.natsRetry();
+    metrics.natsReconnect();
+    metrics.natsReconnect();
+    const families = parseExposition(metrics.render());
+    assert.equal(value(families, "telnyx_relay_nats_published_total"), 3);
+    assert.equal(value(families, "telnyx_relay_nats_duplicates_total"), 1);
+    assert.equal(value(families, "telnyx_relay_nats_retries_total"), 1);
+    assert.equal(value(families, "telnyx_relay_nats_reconnects_total"), 2);
+    assert.equal(family(families, PUBACK).type, "histogram");
+    assert.equal(value(families, `${PUBACK}_bucket`, '{le="0.001"}'), 1);
+    assert.equal(value(families, `${PUBACK}_bucket`, '{le="0.0025"}'), 2);
+    assert.equal(value(families, `${PUBACK}_bucket`, '{le="0.5"}'), 3);
+    assert.equal(value(families, `${PUBACK}_bucket`, '{le="+Inf"}'), 3);
+    assert.equal(value(families, `${PUBACK}_count`), 3);
+    assert.ok(Math.abs((value(families, `${PUBACK}_sum`) as number) - 0.302) < 1e-9);
+  });
+});

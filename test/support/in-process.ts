@@ -55,6 +55,8 @@ export async function startTestRelay(keys: TestKeys, overrides: Partial<Config> 
     workers: optionDefault("workers"),
     events: [],
     forward: undefined,
+    nats: undefined,
+    spool: undefined,
     ...overrides,
   };
   const log = createLogger((line) => logs.push(JSON.parse(line) as Record<string, unknown>), config.logLevel, Date.now);

@@ -67,7 +67,7 @@ const NOW = 1_795_420_800_123;
 const now = (): number => NOW;
 
 function forwardConfig(url: URL, overrides: Partial<ForwardConfig> = {}): ForwardConfig {
-  return { url, headers: [], secret: undefined, timeoutMs: 2000, spool: undefined, ...overrides };
+  return { url, headers: [], secret: undefined, timeoutMs: 2000, ...overrides };
 }
 
 let serial = 0;
