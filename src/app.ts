@@ -52,7 +52,7 @@ interface Outlet extends Pick<Sink, "name" | "ready" | "close"> {
 
 /** A relay that is listening. */
 export interface RunningApp {
-  /** Where events go: "stdout", "forward" or "spool"; "main process" in a worker process. */
+  /** Where events go: "stdout", "forward", "nats" (synchronous) or "spool"; "main process" in a worker process. */
   readonly sink: string;
   /** Spooled mode: undelivered events found in the spool at start-up (being delivered now). */
   readonly recovered: number | undefined;

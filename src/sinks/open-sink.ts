@@ -59,7 +59,7 @@ export async function openSink(config: Config, deps: OpenSinkDeps): Promise<Sink
   if (transport === undefined) {
     return createStreamSink({ stream: deps.stdout, timeoutMs: config.sinkTimeoutMs, maxBufferedBytes: STDOUT_BUFFER_BYTES, onFatal: deps.onFatal, now });
   }
-  if (spool === undefined) return createSyncSink({ transport, metrics, now });
+  if (spool === undefined) return createSyncSink({ transport, metrics, now, name: config.nats === undefined ? "forward" : "nats" });
   try {
     return await openSpoolSink(config, spool, transport, deps);
   } catch (error) {

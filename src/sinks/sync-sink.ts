@@ -10,6 +10,8 @@ export interface SyncSinkOptions {
   readonly transport: Transport;
   readonly metrics: Metrics;
   readonly now: () => number;
+  /** What the `listening` log line calls it: "forward" (HTTP POST, the default) or "nats". */
+  readonly name?: string;
 }
 
 const UNREACHABLE_MS = 5_000;
@@ -46,7 +48,7 @@ export function createSyncSink(options: SyncSinkOptions): Sink {
   }
 
   return {
-    name: "forward",
+    name: options.name ?? "forward",
     deliver,
     ready: () => unreachableAt === undefined || now() - unreachableAt > UNREACHABLE_MS,
     close: () => transport.close(),
