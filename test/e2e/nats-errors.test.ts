@@ -69,6 +69,7 @@ describe("NATS: start-up errors and dead letters", { skip }, () => {
       // The right password: it starts and publishes.
       const relay = await startChildRelay({ env: { TELNYX_PUBLIC_KEY: keys.portalKey, TELNYX_RELAY_NATS_USER: "relay", TELNYX_RELAY_NATS_PASSWORD: "the-right-secret" }, args: base(server.urls[0] as string).slice(4) });
       try {
+        assert.equal(relay.logs.find((entry) => entry.message === "listening")?.sink, "nats");
         assert.equal((await postSigned(relay.url, keys.privateKey, SEED_BODY)).status, 200);
       } finally {
         await stopped(relay);
