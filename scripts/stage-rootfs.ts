@@ -65,30 +65,61 @@ export function stageRootfs(binary: string, dir: string, cross?: Cross): string[
   return listFiles(dir).map((path) => relative(dir, path));
 }
 
-/** The libraries and loader `ldd` lists (the vDSO has no file): where the image has them, and the file to copy. */
-function sharedLibraries(binary: string, cross: Cross | undefined): Array<{ path: string; from: string }> {
-  let output: string;
-  if (cross === undefined) output = execFileSync("ldd", [binary], { encoding: "utf8" });
-  else {
-    const loader = readdirSync(join(cross.sysroot, "lib")).find((name) => name.startsWith("ld-linux"));
-    if (loader === undefined) throw new Error(`${cross.sysroot}/lib holds no dynamic loader`);
-    const [emulator = "", ...args] = cross.runner;
-    output = execFileSync(emulator, [...args, join(cross.sysroot, "lib", loader), "--list", binary], { encoding: "utf8" });
-  }
-  const libraries: Array<{ path: string; from: string }> = [];
+/** The libraries and loader `ldd` lists for `binary` (under the emulator for another architecture). */
+function sharedLibraries(binary: string, cross: Cross | undefined): StagedLibrary[] {
+  if (cross === undefined) return librariesFromLdd(execFileSync("ldd", [binary], { encoding: "utf8" }), binary);
+  const loader = readdirSync(join(cross.sysroot, "lib")).find((name) => name.startsWith("ld-linux"));
+  if (loader === undefined) throw new Error(`${cross.sysroot}/lib holds no dynamic loader`);
+  const [emulator = "", ...args] = cross.runner;
+  const output = execFileSync(emulator, [...args, join(cross.sysroot, "lib", loader), "--list", binary], { encoding: "utf8" });
+  return librariesFromLdd(output, binary, cross.sysroot);
+}
+
+/** A shared library or the dynamic loader, as the image holds it. */
+export interface StagedLibrary {
+  /** Its absolute path in the image (where the loader looks for it). */
+  readonly path: string;
+  /** The file on this machine to copy there. */
+  readonly from: string;
+}
+
+/**
+ * Reads `ldd`'s listing (or a dynamic loader's `--list`, which is what `ldd` runs): each library and
+ * the loader, with the path the image must hold it at and the file to copy. The vDSO has no file
+ * and is skipped. Under qemu with `-L sysroot`, paths the loader names are inside the sysroot (and
+ * a path it resolved to the sysroot's own file is the image's path without the sysroot prefix).
+ *
+ * @param output What `ldd` printed.
+ * @param binary The binary it was run on (for error messages).
+ * @param sysroot The cross sysroot the paths are relative to, for a binary of another architecture.
+ * @returns The libraries and loader, in `ldd`'s order.
+ * @throws Error when a library is "not found" or no dynamic loader is listed.
+ * @example
+ * ```ts
+ * librariesFromLdd("\tlibc.so.6 => /lib/libc.so.6 (0x1)\n\t/lib/ld-linux-aarch64.so.1 => /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 (0x2)\n", "node", "/usr/aarch64-linux-gnu");
+ * // [{ path: "/lib/libc.so.6", from: "/usr/aarch64-linux-gnu/lib/libc.so.6" },
+ * //  { path: "/lib/ld-linux-aarch64.so.1", from: "/usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1" }]
+ * ```
+ */
+export function librariesFromLdd(output: string, binary: string, sysroot?: string): StagedLibrary[] {
+  const libraries: StagedLibrary[] = [];
   for (const line of output.split("\n")) {
     // "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x…)", "/lib64/ld-linux-x86-64.so.2 (0x…)", and
     // under the emulator "libc.so.6 => /lib/libc.so.6 (0x…)" (a path inside the sysroot) and
     // "/lib/ld-linux-aarch64.so.1 => /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 (0x…)".
     const match = /^\s*(?:(\S+) => )?(\/\S+) \(0x[0-9a-f]+\)$/.exec(line);
-    if (match?.[2]) {
+    if (match?.[2] !== undefined) {
       const [, name, file] = match as unknown as [string, string | undefined, string];
-      const path = name?.startsWith("/") ? name : file;
-      const inSysroot = cross !== undefined && !file.startsWith(`${cross.sysroot}/`);
-      libraries.push({ path, from: inSysroot ? join(cross.sysroot, file) : file });
+      const named = name?.startsWith("/") ? name : file;
+      if (sysroot === undefined) libraries.push({ path: named, from: file });
+      else {
+        // The image has no sysroot: a path the loader resolved into it is the path under it.
+        const path = named.startsWith(`${sysroot}/`) ? named.slice(sysroot.length) : named;
+        libraries.push({ path, from: file.startsWith(`${sysroot}/`) ? file : join(sysroot, file) });
+      }
     } else if (line.includes("not found")) throw new Error(`ldd ${binary}: ${line.trim()}`);
   }
-  if (!libraries.some(({ path }) => path.includes("ld-linux"))) throw new Error(`ldd ${binary} names no dynamic loader:\n${output}`);
+  if (!libraries.some(({ path }) => path.includes("/ld-linux"))) throw new Error(`ldd ${binary} names no dynamic loader:\n${output}`);
   return libraries;
 }
 
