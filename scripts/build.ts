@@ -1,22 +1,24 @@
 // npm run build: the single executable `dist/telnyx-relay` — a Node 24 SEA (single executable
-// application) that needs nothing else on the machine: no node, no node_modules.
+// application) that needs nothing else on the machine: no node, no node_modules. With `--arch arm64`
+// (on x86-64): `dist/telnyx-relay-linux-arm64`, from the arm64 Node of the same version run under qemu
+// (scripts/target-node.ts says how that Node is fetched and checked).
 //
 //   1. esbuild bundles src/main.ts into one CommonJS file (a SEA's main script is one CJS script
 //      whose `require` reaches only built-in modules).
-//   2. The pinned Node (the `node` dev dependency, never whatever is on PATH) turns it into a
-//      preparation blob: `node --experimental-sea-config`. The blob must be made by the same binary
-//      it is injected into.
-//   3. A copy of that binary is stripped (~18 MB of symbols) and the blob injected with postject,
-//      which flips the SEA sentinel fuse.
-//   4. dist/telnyx-relay.sha256 (sha256sum's format) and dist/rootfs/ (what the FROM-scratch image
-//      copies besides the binary: shared libraries, loader, CA bundle, passwd/group).
+//   2. The pinned Node of the target architecture (the `node` dev dependency's version, never
+//      whatever is on PATH) turns it into a preparation blob: `node --experimental-sea-config`. The
+//      blob and its code cache must be made by the same binary they are injected into.
+//   3. A copy of that binary is stripped (~18 MB of symbols; the target's own strip) and the blob
+//      injected with postject, which flips the SEA sentinel fuse.
+//   4. <out>.sha256 (sha256sum's format) and dist/rootfs-<amd64|arm64>/ (the FROM-scratch image's
+//      files for that platform: the binary, shared libraries, loader, CA bundle, passwd/group).
 //
-// Options, for measuring variants (scripts/startup-bench.ts, scripts/bench.ts): --[no-]code-cache,
-// --[no-]snapshot, --semi-space MB, --out PATH, --no-rootfs. The defaults are what the measurements
-// in the README chose.
+// Options: --arch x64|arm64 (default: this machine's). For measuring variants
+// (scripts/startup-bench.ts, scripts/bench.ts): --[no-]code-cache, --[no-]snapshot, --semi-space MB,
+// --out PATH, --no-rootfs. The defaults are what the measurements in the README chose.
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import process from "node:process";
@@ -24,6 +26,7 @@ import { parseArgs } from "node:util";
 import { build } from "esbuild";
 import { SEMI_SPACE_MB } from "./semi-space.ts";
 import { stageRootfs } from "./stage-rootfs.ts";
+import { ARCHES, type Arch, runTarget, targetNode } from "./target-node.ts";
 
 const ROOT = join(import.meta.dirname, "..");
 const require = createRequire(import.meta.url);
@@ -32,11 +35,12 @@ const SEA_FUSE = "NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2";
 
 const { values: options } = parseArgs({
   options: {
+    arch: { type: "string", default: process.arch },
     // Measured (README, "The single executable"): the code cache saves ~2 ms of a ~39 ms start for
     // 30 KB; a snapshot is no faster than it and 7 MiB larger.
     "code-cache": { type: "boolean", default: true },
     snapshot: { type: "boolean", default: false },
-    out: { type: "string", default: join(ROOT, "dist", "telnyx-relay") },
+    out: { type: "string" },
     rootfs: { type: "boolean", default: true },
     // V8's young generation, baked into the binary (sea-config execArgv, which NODE_OPTIONS does not
     // override). Left to itself, V8 grows it to 64 MB a half under load (RSS ~195 MB); see
@@ -46,23 +50,16 @@ const { values: options } = parseArgs({
   allowNegative: true,
   strict: true,
 });
-const out = resolve(options.out);
+if (!(ARCHES as readonly string[]).includes(options.arch)) throw new Error(`--arch ${options.arch}: expected one of ${ARCHES.join(", ")}`);
+const arch = options.arch as Arch;
+// The x64 name stays `telnyx-relay` (the tests, CI and the README's first steps use it).
+const out = resolve(options.out ?? join(ROOT, "dist", arch === "x64" ? "telnyx-relay" : `telnyx-relay-linux-${arch}`));
 const work = join(dirname(out), `.${basename(out)}.build`);
 const step = (text: string): void => void process.stderr.write(`build: ${text}\n`);
 
-/** The pinned Node binary: the `node` dev dependency's, checked against package.json. */
-function pinnedNode(): string {
-  const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { devDependencies: Record<string, string> };
-  const binary = realpathSync(join(dirname(require.resolve("node/package.json")), "bin", "node"));
-  const found = execFileSync(binary, ["--version"], { encoding: "utf8" }).trim();
-  if (found !== `v${pkg.devDependencies.node}`) {
-    throw new Error(`${binary} is ${found}, but package.json pins node ${pkg.devDependencies.node}: run npm ci`);
-  }
-  return binary;
-}
-
 const started = performance.now();
-const node = pinnedNode();
+const target = targetNode(arch, join(ROOT, "dist", ".cache"));
+const node = target.binary;
 rmSync(work, { recursive: true, force: true });
 mkdirSync(work, { recursive: true });
 
@@ -95,7 +92,7 @@ if (options.snapshot) {
   writeFileSync(main, `${preload}require("node:v8").startupSnapshot.setDeserializeMainFunction(() => {\n${code}\n});\n`);
 }
 
-step(`making the SEA blob with ${relative(ROOT, node)} (code cache: ${options["code-cache"]}, snapshot: ${options.snapshot})`);
+step(`making the SEA blob with ${[...target.runner, relative(ROOT, node)].join(" ")} (code cache: ${options["code-cache"]}, snapshot: ${options.snapshot})`);
 const blob = join(work, "sea.blob");
 const seaConfig = {
   main,
@@ -106,21 +103,23 @@ const seaConfig = {
   execArgv: [`--max-semi-space-size=${Number(options["semi-space"])}`],
 };
 writeFileSync(join(work, "sea-config.json"), JSON.stringify(seaConfig));
-execFileSync(node, ["--experimental-sea-config", join(work, "sea-config.json")], { stdio: ["ignore", "ignore", "inherit"] });
+runTarget(target, node, ["--experimental-sea-config", join(work, "sea-config.json")]);
 
 step("copying and stripping the binary, injecting the blob (postject)");
 const staged = join(work, "telnyx-relay");
 copyFileSync(node, staged);
 chmodSync(staged, 0o755);
-execFileSync("strip", [staged]);
-const postject = spawnSync(node, [require.resolve("postject/dist/cli.js"), staged, "NODE_SEA_BLOB", blob, "--sentinel-fuse", SEA_FUSE], {
+if (target.strip === undefined) step(`no strip for ${arch} on PATH: the binary keeps its symbols (~18 MB more)`);
+else execFileSync(target.strip, [staged]);
+// postject is JavaScript: this Node runs it, whatever the target's architecture.
+const postject = spawnSync(process.execPath, [require.resolve("postject/dist/cli.js"), staged, "NODE_SEA_BLOB", blob, "--sentinel-fuse", SEA_FUSE], {
   encoding: "utf8",
 });
 // Its output is shown only when it fails: LIEF (inside postject) warns about each note section of a
 // stripped binary, which is nothing to act on.
 if (postject.status !== 0) throw new Error(`postject failed with status ${postject.status}:\n${postject.stdout}${postject.stderr}`);
 
-const version = execFileSync(staged, ["--version"], { encoding: "utf8", env: {} }).trim();
+const version = runTarget(target, staged, ["--version"], {}).trim();
 if (!/^telnyx-relay \S+ \(node v24\.\d+\.\d+\)$/.test(version)) throw new Error(`the built binary answers --version with: ${version}`);
 
 rmSync(out, { force: true });
@@ -132,8 +131,9 @@ rmSync(work, { recursive: true, force: true });
 step(`${relative(ROOT, out)}: ${(statSync(out).size / 2 ** 20).toFixed(1)} MiB, sha256 ${digest}; ${version}`);
 
 if (options.rootfs) {
-  const rootfs = join(dirname(out), "rootfs");
-  const files = stageRootfs(out, rootfs);
+  // Named as container platforms name architectures (the Containerfile's TARGETARCH).
+  const rootfs = join(dirname(out), `rootfs-${arch === "x64" ? "amd64" : arch}`);
+  const files = stageRootfs(out, rootfs, target.sysroot === undefined ? undefined : { runner: target.runner, sysroot: target.sysroot });
   step(`${relative(ROOT, rootfs)}/: ${files.length} files for the container image (see Containerfile)`);
 }
 step(`done in ${((performance.now() - started) / 1000).toFixed(1)} s`);

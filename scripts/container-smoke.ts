@@ -4,8 +4,14 @@
 // letter written as the non-root user, and a clean exit on SIGTERM.
 //
 //   node scripts/container-smoke.ts --image telnyx-relay:ci [--engine "podman --runtime runc"]
+//   node scripts/container-smoke.ts --image telnyx-relay:ci --platform linux/arm64 --qemu /usr/bin/qemu-aarch64-static
 //
 // The container shares the host's network (`--network host`) and listens on a free port.
+// --platform picks that platform's image from a manifest list (podman build --manifest). --qemu
+// runs an image of another architecture where the kernel has no binfmt_misc entry for it: the
+// static emulator is mounted into the container as /qemu and made the entrypoint, so it is the
+// image's own binary and shared libraries that run (the HEALTHCHECK, run on demand, goes through
+// /qemu too; the image's own HEALTHCHECK is still checked as configured).
 import { spawnSync } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
 import { once } from "node:events";
@@ -14,11 +20,14 @@ import process from "node:process";
 import { parseArgs } from "node:util";
 import { signDelivery } from "../src/crypto/sign.ts";
 import { encodeForm, SEED_BODY, SEED_FIELDS } from "./seed-event.ts";
+import { IMAGE_BINARY } from "./stage-rootfs.ts";
 
 const { values: options } = parseArgs({
   options: {
     image: { type: "string", default: "telnyx-relay:ci" },
     engine: { type: "string", default: "podman" },
+    platform: { type: "string" },
+    qemu: { type: "string" },
   },
   strict: true,
 });
@@ -58,20 +67,41 @@ const post = async (body: string, headers: Record<string, string>): Promise<{ st
 };
 const signed = (body: string): Record<string, string> => ({ ...signDelivery(privateKey, body, Math.floor(Date.now() / 1000)) });
 
-const [inspected] = JSON.parse(run(["image", "inspect", options.image]).stdout) as Array<{
+/** `image`, or for --platform its instance in the manifest list, by digest. */
+function imageForPlatform(image: string, platform: string | undefined): string {
+  if (platform === undefined) return image;
+  const [os, architecture] = platform.split("/");
+  const list = JSON.parse(run(["manifest", "inspect", image]).stdout) as { manifests?: Array<{ digest: string; platform?: { os?: string; architecture?: string } }> };
+  const found = list.manifests?.find((entry) => entry.platform?.os === os && entry.platform?.architecture === architecture);
+  if (found === undefined) throw new Error(`${image} has no ${platform} image: ${JSON.stringify(list.manifests?.map((entry) => entry.platform))}`);
+  return `${image.replace(/:[^:/]+$/, "")}@${found.digest}`;
+}
+const image = imageForPlatform(options.image, options.platform);
+
+const [inspected] = JSON.parse(run(["image", "inspect", image]).stdout) as Array<{
+  Architecture?: string;
   Config?: { User?: string; ExposedPorts?: Record<string, unknown>; Healthcheck?: { Test?: string[] } };
   Healthcheck?: { Test?: string[] };
 }>;
 const config = inspected?.Config ?? {};
+if (options.platform !== undefined) check(`linux/${inspected?.Architecture}` === options.platform, `${image} is a ${options.platform} image (${inspected?.Architecture})`);
 const healthcheck = JSON.stringify((config.Healthcheck ?? inspected?.Healthcheck)?.Test);
 check(config.User === "10001:10001", `the image runs as the non-root user 10001 (User: ${config.User})`);
 check(Object.keys(config.ExposedPorts ?? {}).includes("8080/tcp"), "the image exposes 8080/tcp");
 check(healthcheck === '["CMD","/usr/local/bin/telnyx-relay","healthcheck"]', `the HEALTHCHECK runs the binary without a shell (${healthcheck})`);
 
-say(`starting ${options.image} as ${name} on port ${port}`);
+say(`starting ${image} as ${name} on port ${port}${options.qemu === undefined ? "" : `, under ${options.qemu}`}`);
 // The health check runs on demand below (`healthcheck run`): no timer, which needs systemd.
 const healthFlags = engine.endsWith("podman") ? ["--health-interval", "disable"] : [];
-run(["run", "-d", "--name", name, "--network", "host", ...healthFlags, "-e", `TELNYX_PUBLIC_KEY=${portalKey}`, "-e", `TELNYX_RELAY_PORT=${port}`, options.image]);
+const emulated =
+  options.qemu === undefined
+    ? { flags: [], command: [] }
+    : {
+        flags: ["--volume", `${options.qemu}:/qemu:ro`, "--entrypoint", "/qemu", "--health-cmd", JSON.stringify(["/qemu", IMAGE_BINARY, "healthcheck"])],
+        command: [IMAGE_BINARY],
+      };
+const platformFlags = options.platform === undefined ? [] : ["--platform", options.platform];
+run(["run", "-d", "--name", name, "--network", "host", ...platformFlags, ...healthFlags, ...emulated.flags, "-e", `TELNYX_PUBLIC_KEY=${portalKey}`, "-e", `TELNYX_RELAY_PORT=${port}`, image, ...emulated.command]);
 try {
   const deadline = Date.now() + 20_000;
   for (;;) {
@@ -81,7 +111,7 @@ try {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   check(true, "GET /healthz answers 200");
-  if (engine.endsWith("podman")) check(run(["healthcheck", "run", name], true).status === 0, "the image's HEALTHCHECK (telnyx-relay healthcheck) passes");
+  if (engine.endsWith("podman")) check(run(["healthcheck", "run", name], true).status === 0, `the image's HEALTHCHECK (telnyx-relay healthcheck${options.qemu === undefined ? "" : ", through /qemu"}) passes`);
 
   const accepted = await post(SEED_BODY, signed(SEED_BODY));
   check(accepted.status === 200 && accepted.json.status === "accepted", `the signed seed event is answered 200 ${JSON.stringify(accepted.json)}`);
@@ -108,7 +138,7 @@ try {
   check(exitCode === "0", `SIGTERM (${engine} stop) ends it with exit status 0 (${exitCode})`);
   const logs = run(["logs", name]).stderr;
   check(/"message":"stopped","why":"SIGTERM","exitCode":0/.test(logs), "its last log line is `stopped` after SIGTERM");
-  say("the image serves: all checks passed");
+  say(`the image serves${options.platform === undefined ? "" : ` (${options.platform})`}: all checks passed`);
 } finally {
   run(["rm", "--force", name], true);
 }
