@@ -43,7 +43,8 @@ export function fsError(code: string): NodeJS.ErrnoException {
 export function smallDisk(dir: string, capacity: number): { capacity: number; used(): number; beforeWrite: NonNullable<JournalOptions["beforeWrite"]> } {
   const disk = {
     capacity,
-    used: () => readdirSync(dir).reduce((sum, name) => sum + statSync(join(dir, name)).size, 0),
+    // A file may be renamed or deleted between the listing and its stat (a compaction's temp file).
+    used: () => readdirSync(dir).reduce((sum, name) => sum + (statSync(join(dir, name), { throwIfNoEntry: false })?.size ?? 0), 0),
     beforeWrite: (_operation: string, _path: string, bytes: number): void => {
       if (bytes > 0 && disk.used() + bytes > disk.capacity) throw fsError("ENOSPC");
     },
