@@ -131,6 +131,7 @@ export async function startApp(config: Config, io: AppIo, role: AppRole = { kind
   const relay = createRelay({ verify, handOn, deadLetters, metrics, now });
   const handler = createHttpHandler({
     path: config.path,
+    texmlReply: config.texmlReply,
     bodyLimit: config.bodyLimit,
     relay,
     log,

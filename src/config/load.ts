@@ -3,6 +3,7 @@ import type { KeyObject } from "node:crypto";
 import type { LogLevel } from "../lib/log.ts";
 import type { Env } from "./env.ts";
 import { loadKeys } from "./load-keys.ts";
+import { loadTexmlReply } from "./texml-reply.ts";
 import { createOptionReader, type OptionReader } from "./option-reader.ts";
 import { OPTION_NAMES, OPTIONS, type OptionName } from "./options.ts";
 
@@ -28,6 +29,8 @@ export interface Config {
   readonly workers: number;
   /** undefined: events go to stdout. */
   readonly forward: ForwardConfig | undefined;
+  /** The TeXML document TeXML callbacks are answered with (`--texml-reply`, else the default). */
+  readonly texmlReply: string;
 }
 
 /** Where and how events are forwarded. */
@@ -66,7 +69,7 @@ const NEEDS_SPOOL_DIR: readonly OptionName[] = ["spool-max-bytes", "delivery-con
 /**
  * Builds the config from flags, then environment variables, then the option table's defaults.
  *
- * Pure apart from `readFile` (for `--public-key-file`). Unknown `TELNYX_RELAY_*` and
+ * Pure apart from `readFile` (for `--public-key-file` and `--texml-reply`). Unknown `TELNYX_RELAY_*` and
  * `TELNYX_PUBLIC_KEY*` variables are refused, so a typo does not silently fall back to a default.
  * Messages name the option and never repeat key material.
  *
@@ -103,6 +106,7 @@ export function loadConfig(flags: ReadonlyMap<OptionName, readonly string[]>, en
     dedupWindowMs: reader.withDefault("dedup-window"),
     workers: reader.withDefault("workers"),
     forward: loadForward(reader, errors),
+    texmlReply: loadTexmlReply(reader.one("texml-reply"), readFile, errors),
   };
   checkWaits(config, errors);
   return errors.length > 0 ? { ok: false, errors } : { ok: true, config };

@@ -41,6 +41,11 @@ export interface Recognition {
   readonly anyPresent?: readonly string[];
   /** Each of these fields is present with one of the listed values. */
   readonly values?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Never recognised by its fields, only on its own path (a TeXML per-kind path, see
+   * src/events/texml-paths.ts): for a callback whose fields cannot tell it apart.
+   */
+  readonly byPathOnly?: true;
 }
 
 /**
@@ -71,6 +76,8 @@ export interface FormEventType<Name extends string = string> {
   /** The `date-time` field that becomes CloudEvents `time`, normalised (omitted when absent or empty). */
   readonly time?: NoInfer<Name>;
   readonly id: EventIdRule;
+  /** A catch-all for deliveries of no known type (counted and warned about by the relay core). */
+  readonly generic?: true;
 }
 
 /** Any entry of the registry. The next issue adds JSON webhook types to this union. */

@@ -4,6 +4,8 @@
 // own example where there is one (say which beside it).
 import { CONTENT_TYPES } from "./media-type.ts";
 import { REFER_STATUS_TYPE } from "./texml.ts";
+import { TEXML_EXAMPLES } from "./texml-examples.ts";
+import type { TexmlKind } from "./texml-paths.ts";
 
 /** An example delivery of one event type, as Telnyx would POST it (before signing). */
 export interface ExampleDelivery {
@@ -11,6 +13,8 @@ export interface ExampleDelivery {
   readonly type: string;
   readonly contentType: string;
   readonly body: string;
+  /** A TeXML callback told apart only by its path: POST it to `<path>/texml/<kind>`. */
+  readonly texmlKind?: TexmlKind;
 }
 
 /**
@@ -42,4 +46,5 @@ export const REFER_STATUS_EXAMPLE_FIELDS: ReadonlyArray<readonly [string, string
 /** One example per event type in the registry (src/events/registry.ts), in its order. */
 export const EXAMPLES: readonly ExampleDelivery[] = [
   { type: REFER_STATUS_TYPE, contentType: CONTENT_TYPES.form, body: encodeForm(REFER_STATUS_EXAMPLE_FIELDS) },
+  ...TEXML_EXAMPLES.map(({ type, fields, texmlKind }) => ({ type, contentType: CONTENT_TYPES.form, body: encodeForm(fields), ...(texmlKind && { texmlKind }) })),
 ];

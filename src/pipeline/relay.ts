@@ -1,5 +1,6 @@
 import { Buffer } from "node:buffer";
 import { acceptedMediaType, recogniseEvent } from "../events/registry.ts";
+import { recogniseOnPath, type TexmlKind } from "../events/texml-paths.ts";
 import { encodeCloudEvent } from "./cloud-event.ts";
 import { decodeBody, unsupportedMediaType } from "./decode.ts";
 import { deriveEventId } from "./event-id.ts";
@@ -18,6 +19,8 @@ export interface Delivery {
   readonly timestampHeader: HeaderValue;
   readonly signatureHeader: HeaderValue;
   readonly body: Uint8Array;
+  /** Posted to a TeXML per-kind path (`<path>/texml/<kind>`): the body is validated as that kind. */
+  readonly texmlKind?: TexmlKind;
 }
 
 /** The event was handed to the sink, or had been already (a redelivery): answer 200. */
@@ -25,6 +28,11 @@ export interface Accepted {
   readonly ok: true;
   readonly id: string;
   readonly duplicate: boolean;
+  /**
+   * The downstream's TeXML answer (synchronous forwarding, XML 2xx body), to pass back to Telnyx
+   * unchanged; undefined: answer the default. A duplicate has none (it was not forwarded again).
+   */
+  readonly reply?: string;
 }
 
 /**
@@ -69,7 +77,8 @@ export function createRelay(options: RelayOptions): Relay {
 
   return async function relay(delivery) {
     const media = acceptedMediaType(delivery.contentType);
-    if (media === undefined) return unsupportedMediaType();
+    // A per-kind path is a TeXML (form) path.
+    if (media === undefined || (delivery.texmlKind !== undefined && media !== "form")) return unsupportedMediaType();
 
     const verified = verify(delivery.timestampHeader, delivery.signatureHeader, delivery.body);
     if (!verified.ok) {
@@ -78,7 +87,7 @@ export function createRelay(options: RelayOptions): Relay {
     }
 
     const body = decodeBody(media, verified.body);
-    const type = recogniseEvent(body);
+    const type = delivery.texmlKind === undefined ? recogniseEvent(body) : recogniseOnPath(body, delivery.texmlKind);
     const valid = validateEvent(type, body);
     if (!valid.ok) {
       const kept = await deadLetters.append({
@@ -115,7 +124,7 @@ export function createRelay(options: RelayOptions): Relay {
     }
     if (!delivered.ok) return delivered;
     metrics.accepted(type.type);
-    return { ok: true, id, duplicate: false };
+    return delivered.reply === undefined ? { ok: true, id, duplicate: false } : { ok: true, id, duplicate: false, reply: delivered.reply };
   };
 }
 
