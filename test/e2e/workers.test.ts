@@ -147,6 +147,22 @@ describe("--workers", { skip }, () => {
     }
   });
 
+  test("synchronous forwarding: the downstream's TeXML answer reaches Telnyx whichever process took the callback", async () => {
+    const downstream = await startDownstream();
+    const steer = '<?xml version="1.0"?>\n<Response><Say>from the app</Say></Response>';
+    downstream.answer(() => ({ status: 200, headers: { "content-type": "application/xml" }, body: steer }));
+    const relay = await startChildRelay({ env, args: ["--workers", "3", "--forward-url", downstream.url] });
+    try {
+      const answers = [];
+      for (let i = 0; i < 12; i++) answers.push(await postFresh(relay.port, eventBody(`steer-${i}`)));
+      assert.deepEqual(answers.map((answer) => [answer.status, answer.text, outcomeOf(answer).status]), Array(12).fill([200, steer, "accepted"]));
+    } finally {
+      relay.child.kill("SIGTERM");
+      await relay.exited;
+      await downstream.close();
+    }
+  });
+
   test("/metrics gives the whole relay's counts whichever process answers the scrape", async () => {
     const relay = await startChildRelay({ env: { ...env, TELNYX_RELAY_LOG_LEVEL: "debug" }, args: ["--workers", "3"] });
     try {
