@@ -57,7 +57,8 @@ export type Relay = (delivery: Delivery) => Promise<Accepted | Rejection>;
 /**
  * Makes the relay's core: verify → decode (by content type) → recognise → validate → event id →
  * CloudEvent → hand on (dedup → sink), every step after verification driven by the event-type
- * registry (src/events/).
+ * registry (src/events/). A delivery to a TeXML per-kind path (`texmlKind`) is validated as that
+ * kind (src/events/texml-paths.ts); any other is recognised by its fields.
  *
  * A Content-Type that no registered type uses is refused (415) before anything else, as the HTTP
  * handler does before reading the body. Nothing is parsed before the signature holds. A signed
