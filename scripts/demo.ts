@@ -50,8 +50,9 @@ const lines = events[Symbol.asyncIterator]();
 
 const url = `http://127.0.0.1:${port}${path}`;
 for (const example of EXAMPLES) {
-  say(`POST ${url} with an example ${example.type} event, signed with a throwaway key`);
-  const response = await fetch(url, {
+  say(`POST ${example.texmlKind === undefined ? url : `${url}/texml/${example.texmlKind}`} with an example ${example.type} event, signed with a throwaway key`);
+  const target = example.texmlKind === undefined ? url : `${url}/texml/${example.texmlKind}`;
+  const response = await fetch(target, {
     method: "POST",
     headers: { "content-type": example.contentType, ...signDelivery(privateKey, example.body, Math.floor(Date.now() / 1000)) },
     body: example.body,

@@ -107,6 +107,7 @@ export async function startApp(config: Config, io: AppIo, role: AppRole = { kind
   const relay = createRelay({ verify, handOn: outlet.handOn, deadLetters: outlet.deadLetters, metrics, now, keep, warn: (message, fields) => log.warn(message, fields) });
   const handler = createHttpHandler({
     path: config.path,
+    texmlReply: config.texmlReply,
     bodyLimit: config.bodyLimit,
     relay,
     log,

@@ -155,7 +155,9 @@ export function post(port: number, headers: Record<string, string>, body: string
         let text = "";
         res.setEncoding("utf8");
         res.on("data", (chunk: string) => (text += chunk));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+        // A TeXML callback is answered with TeXML: the relay's status is in a header, put first.
+        const relayStatus = res.headers["telnyx-relay-status"];
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: relayStatus === undefined ? text : `"${relayStatus}" ${text}` }));
       },
     );
     req.on("error", () => resolve({ status: 0, body: "" }));

@@ -91,7 +91,8 @@ function response(status, headers, body)
   if status ~= 200 then
     non200 = non200 + 1
     note(status)
-  elseif body ~= nil and string.find(body, '"duplicate"', 1, true) then
+  -- A TeXML callback's answer is TeXML: the relay's status is in a header; other servers' in the body.
+  elseif headers["Telnyx-Relay-Status"] == "duplicate" or (body ~= nil and string.find(body, '"duplicate"', 1, true)) then
     duplicates = duplicates + 1
   end
 end

@@ -5,6 +5,7 @@ import type { Env } from "./env.ts";
 import { loadKeys } from "./load-keys.ts";
 import type { NatsConfig } from "./nats-config.ts";
 import { loadNats } from "./nats-load.ts";
+import { loadTexmlReply } from "./texml-reply.ts";
 import { createOptionReader, type OptionReader } from "./option-reader.ts";
 import { OPTION_NAMES, OPTIONS, type OptionName } from "./options.ts";
 
@@ -36,6 +37,8 @@ export interface Config {
   readonly nats: NatsConfig | undefined;
   /** undefined: synchronous (200 only once the transport delivered). Only with `forward` or `nats`. */
   readonly spool: SpoolConfig | undefined;
+  /** The TeXML document TeXML callbacks are answered with (`--texml-reply`, else the default). */
+  readonly texmlReply: string;
 }
 
 /** Where and how events are forwarded. */
@@ -72,7 +75,7 @@ const NEEDS_SPOOL_DIR: readonly OptionName[] = ["spool-max-bytes", "delivery-con
 /**
  * Builds the config from flags, then environment variables, then the option table's defaults.
  *
- * Pure apart from `readFile` (for `--public-key-file`). Unknown `TELNYX_RELAY_*` and
+ * Pure apart from `readFile` (for `--public-key-file` and `--texml-reply`). Unknown `TELNYX_RELAY_*` and
  * `TELNYX_PUBLIC_KEY*` variables are refused, so a typo does not silently fall back to a default.
  * Messages name the option and never repeat key material.
  *
@@ -112,6 +115,7 @@ export function loadConfig(flags: ReadonlyMap<OptionName, readonly string[]>, en
     forward: loadForward(reader, errors),
     nats: loadNats(reader, errors),
     spool: loadSpool(reader, errors),
+    texmlReply: loadTexmlReply(reader.one("texml-reply"), readFile, errors),
   };
   if (reader.given("forward-url") && reader.given("nats-url")) errors.push("--forward-url and --nats-url: give one (events go to one place)");
   checkWaits(config, errors);

@@ -40,6 +40,11 @@ export interface Recognition {
   readonly anyPresent?: readonly string[];
   /** Each of these fields is present with one of the listed values. */
   readonly values?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Never recognised by its fields, only on its own path (a TeXML per-kind path, see
+   * src/events/texml-paths.ts): for a callback whose fields cannot tell it apart.
+   */
+  readonly byPathOnly?: true;
 }
 
 /**
@@ -57,7 +62,7 @@ export type EventIdRule = "hash-of-fields" | "telnyx-id";
  */
 export interface FormEventType<Name extends string = string> {
   readonly media: "form";
-  /** The fallback for form bodies no other entry recognises (not tried in order with the others). */
+  /** The fallback for form bodies no other entry recognises (not tried in order with the others; counted and warned about by the relay core). */
   readonly generic?: true;
   /** The CloudEvents `type`, e.g. `com.telnyx.texml.refer.status`. */
   readonly type: string;

@@ -6,6 +6,8 @@ import { JSON_GENERIC_TYPE, jsonCloudEventType } from "./json.ts";
 import { JSON_WEBHOOK_ROWS } from "./json-tables.ts";
 import { CONTENT_TYPES } from "./media-type.ts";
 import { REFER_STATUS_TYPE } from "./texml.ts";
+import { TEXML_EXAMPLES } from "./texml-examples.ts";
+import type { TexmlKind } from "./texml-paths.ts";
 
 /** An example delivery of one event type, as Telnyx would POST it (before signing). */
 export interface ExampleDelivery {
@@ -13,6 +15,8 @@ export interface ExampleDelivery {
   readonly type: string;
   readonly contentType: string;
   readonly body: string;
+  /** A TeXML callback told apart only by its path: POST it to `<path>/texml/<kind>`. */
+  readonly texmlKind?: TexmlKind;
 }
 
 /**
@@ -44,6 +48,7 @@ export const REFER_STATUS_EXAMPLE_FIELDS: ReadonlyArray<readonly [string, string
 /** One example per event type in the registry (src/events/registry.ts), in its order. */
 export const EXAMPLES: readonly ExampleDelivery[] = [
   { type: REFER_STATUS_TYPE, contentType: CONTENT_TYPES.form, body: encodeForm(REFER_STATUS_EXAMPLE_FIELDS) },
+  ...TEXML_EXAMPLES.map(({ type, fields, texmlKind }) => ({ type, contentType: CONTENT_TYPES.form, body: encodeForm(fields), ...(texmlKind && { texmlKind }) })),
   // spec3.json's own example of each JSON webhook (src/events/json-tables.ts, generated); one example
   // serves each event_type of a webhook with several (deliveryUpdate, hostedNumberOrderEvent).
   ...JSON_WEBHOOK_ROWS.flatMap((row) => (row.example === undefined ? [] : [{ type: jsonCloudEventType(row.eventType), contentType: CONTENT_TYPES.json, body: row.example }])),

@@ -1,21 +1,21 @@
 import type { DecodedBody, EventType, FormBody, JsonEventType, MediaType, Recognition } from "./event-type.ts";
 import { JSON_EVENT_TYPES, JSON_GENERIC } from "./json.ts";
 import { CONTENT_TYPES, mediaTypeOf } from "./media-type.ts";
-import { REFER_STATUS } from "./texml.ts";
+import { TEXML_EVENT_TYPES } from "./texml-order.ts";
+import { TEXML_CALLBACK } from "./texml-docs.ts";
 
 /**
  * Every event type the relay knows, in the order they are tried when recognising a body (FAMILY.md
  * §2 gives that order for TeXML callbacks that share one URL). A new type is one entry here, in its
  * family's module (src/events/texml.ts, …), plus its tests.
  */
-export const EVENT_TYPES: readonly EventType[] = [REFER_STATUS, ...JSON_EVENT_TYPES, JSON_GENERIC];
+export const EVENT_TYPES: readonly EventType[] = [...TEXML_EVENT_TYPES, ...JSON_EVENT_TYPES, JSON_GENERIC];
 
 /**
- * What a body that no entry recognises is taken for, by media type. Today every form body is taken
- * for a REFER status callback, so one that is not is refused naming the fields it lacks (as before
- * the registry); the next issue makes this a generic TeXML callback type.
+ * What a body that no entry recognises is taken for, by media type: a form
+ * body is a generic TeXML callback, handed on, not refused.
  */
-const UNRECOGNISED: Readonly<Record<MediaType, EventType>> = { form: REFER_STATUS, json: JSON_GENERIC };
+const UNRECOGNISED: Readonly<Record<MediaType, EventType>> = { form: TEXML_CALLBACK, json: JSON_GENERIC };
 
 // JSON webhooks are recognised by `data.event_type`: one map lookup, not a walk through ~70 entries.
 const JSON_BY_EVENT_TYPE = new Map<string, JsonEventType>();
@@ -47,9 +47,12 @@ export function acceptedMediaType(contentType: string | undefined): MediaType | 
 }
 
 /**
- * Tells which event type a decoded body is: for a form body, the first entry of `types` whose
- * recognition holds; for a JSON body, the entry of its `data.event_type`; else the media type's
- * fallback (for JSON, the generic `com.telnyx.webhook`).
+ * Tells which event type a decoded body is. A form body: the first entry of `types` whose
+ * recognition holds (the order settles overlaps, as FAMILY.md §2 orders them: a REFER callback is
+ * found at the first test), else the generic TeXML callback: FAMILY.md §2's "ambiguous" bodies,
+ * which no field tells apart (a Gather that timed out, an HttpRequest action); entries recognised
+ * only by path (`byPathOnly`) are skipped. A JSON body: the entry of its `data.event_type`, else the
+ * generic `com.telnyx.webhook`.
  *
  * @param body The decoded body (see decodeBody).
  * @param types The entries to try, in order; the registry's by default.
@@ -78,6 +81,7 @@ export function recogniseEvent(body: DecodedBody, types: readonly EventType[] = 
 function recognises(recognition: Recognition, body: FormBody): boolean {
   const { data } = body;
   const { present, anyPresent, values } = recognition;
+  if (recognition.byPathOnly) return false;
   // Loops rather than every/some: this runs for every delivery, before validation.
   if (present !== undefined) {
     for (const name of present) if (data[name] === undefined) return false;

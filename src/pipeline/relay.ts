@@ -1,5 +1,6 @@
 import { Buffer } from "node:buffer";
 import { acceptedMediaType, recogniseEvent } from "../events/registry.ts";
+import { recogniseOnPath, type TexmlKind } from "../events/texml-paths.ts";
 import { encodeCloudEvent } from "./cloud-event.ts";
 import { decodeBody, unsupportedMediaType } from "./decode.ts";
 import { deriveEventId } from "./event-id.ts";
@@ -19,6 +20,8 @@ export interface Delivery {
   readonly timestampHeader: HeaderValue;
   readonly signatureHeader: HeaderValue;
   readonly body: Uint8Array;
+  /** Posted to a TeXML per-kind path (`<path>/texml/<kind>`): the body is validated as that kind. */
+  readonly texmlKind?: TexmlKind;
 }
 
 /** The event was handed to the sink, or had been already (a redelivery): answer 200. */
@@ -28,6 +31,11 @@ export interface Accepted {
   readonly duplicate: boolean;
   /** Not handed on: its type is not kept by `--events`. */
   readonly filtered?: true;
+  /**
+   * The downstream's TeXML answer (synchronous forwarding, XML 2xx body), to pass back to Telnyx
+   * unchanged; undefined: answer the default. A duplicate has none (it was not forwarded again).
+   */
+  readonly reply?: string;
 }
 
 /**
@@ -56,8 +64,10 @@ export type Relay = (delivery: Delivery) => Promise<Accepted | Rejection>;
 /**
  * Makes the relay's core: verify → decode (by content type) → recognise → (`--events`) filter →
  * validate → event id → CloudEvent → hand on (dedup → sink), every step after verification driven
- * by the event-type registry (src/events/). A body of a type the relay does not know is handed on
- * as its media type's generic type (counted, and warned about once per kind), not refused.
+ * by the event-type registry (src/events/). A delivery to a TeXML per-kind path (`texmlKind`) is
+ * validated as that kind (src/events/texml-paths.ts); any other is recognised by its fields. A body
+ * of a type the relay does not know is handed on as its media type's generic type (counted, and
+ * warned about once per kind), not refused.
  *
  * A Content-Type that no registered type uses is refused (415) before anything else, as the HTTP
  * handler does before reading the body. Nothing is parsed before the signature holds. A signed
@@ -100,7 +110,8 @@ export function createRelay(options: RelayOptions): Relay {
 
   return async function relay(delivery) {
     const media = acceptedMediaType(delivery.contentType);
-    if (media === undefined) return unsupportedMediaType();
+    // A per-kind path is a TeXML (form) path.
+    if (media === undefined || (delivery.texmlKind !== undefined && media !== "form")) return unsupportedMediaType();
 
     const verified = verify(delivery.timestampHeader, delivery.signatureHeader, delivery.body);
     if (!verified.ok) {
@@ -110,7 +121,8 @@ export function createRelay(options: RelayOptions): Relay {
 
     const body = decodeBody(media, verified.body);
     if ("ok" in body) return refuse(delivery, verified.body, body);
-    const type = recogniseEvent(body);
+    // A per-kind path takes only form bodies (checked above with the media type).
+    const type = delivery.texmlKind === undefined || body.media !== "form" ? recogniseEvent(body) : recogniseOnPath(body, delivery.texmlKind);
     if (type.generic) {
       metrics.unknown(type.type);
       unknownKind(type.type, body.media === "json" ? body.eventType : undefined);
@@ -136,7 +148,7 @@ export function createRelay(options: RelayOptions): Relay {
     }
     if (!delivered.ok) return delivered;
     metrics.accepted(type.type);
-    return { ok: true, id, duplicate: false };
+    return delivered.reply === undefined ? { ok: true, id, duplicate: false } : { ok: true, id, duplicate: false, reply: delivered.reply };
   };
 }
 

@@ -11,11 +11,15 @@ import { createByteBudget, readBody } from "./read-body.ts";
 import { HEALTH_PATH, METRICS_PATH, READY_PATH } from "../lib/routes.ts";
 import { readRequestHeaders } from "./request-headers.ts";
 import { pathOf } from "./request-target.ts";
+import { webhookRoutes } from "./webhook-routes.ts";
+import { DEFAULT_TEXML_REPLY, TEXML_CONTENT_TYPE } from "../events/texml-reply.ts";
 
 /** What {@link createHttpHandler} needs. */
 export interface HttpHandlerOptions {
-  /** The path Telnyx POSTs to; the query string, if any, is ignored. */
+  /** The path Telnyx POSTs to; the query string, if any, is ignored. The TeXML per-kind paths hang below it. */
   readonly path: string;
+  /** The TeXML document a TeXML callback is answered with, unless the sink passes one back. */
+  readonly texmlReply?: string;
   /** The most body bytes read for one request. */
   readonly bodyLimit: number;
   /** The most body bytes held at once for all requests together (slow senders cannot add up). */
@@ -40,7 +44,10 @@ const PROMETHEUS_TYPE = "text/plain; version=0.0.4; charset=utf-8";
  * The node:http adapter around the relay: routing, the admission checks that need only headers
  * (method, path, media type, declared length), the bounded body read, and the answer.
  *
- * Routes: `POST <path>` → the relay; `GET`/`HEAD /healthz` → 200, `/readyz` → 200 or 503 as the
+ * Routes: `POST <path>` and `POST <path>/texml/<kind>` (src/server/webhook-routes.ts) → the relay;
+ * a TeXML (form) callback is answered 200 with a TeXML document (the sink's reply, else
+ * `texmlReply`), the event id and status in `Telnyx-Relay-Event-Id` / `Telnyx-Relay-Status`; any
+ * other delivery with one JSON line. `GET`/`HEAD /healthz` → 200, `/readyz` → 200 or 503 as the
  * sink can take events, `/metrics` → Prometheus text. Other methods on those paths → 405 with
  * `Allow`; other paths → 404. Every error answer is one JSON line `{"error","message"}`, and is
  * logged on stderr with the same reason.
@@ -57,6 +64,8 @@ export function createHttpHandler(options: HttpHandlerOptions) {
   // One closure of ~85 lines on purpose: the routes, the refusal and the answer share the byte
   // budget, the logger and the draining flag; each route is a few lines of it.
   const { path, bodyLimit, relay, log, draining, ready, metrics } = options;
+  const texmlReply = options.texmlReply ?? DEFAULT_TEXML_REPLY;
+  const routes = webhookRoutes(path);
   const budget = createByteBudget(options.bodyBudget);
 
   const refuse = (req: IncomingMessage, res: ServerResponse, rejection: Rejection, headers?: Record<string, string>): void => {
@@ -101,14 +110,18 @@ export function createHttpHandler(options: HttpHandlerOptions) {
       const why = draining() ? "the relay is shutting down" : "the sink cannot take events now";
       return send(res, 503, `${JSON.stringify({ error: "not_ready", message: why })}\n`);
     }
-    if (requestPath !== path) return refuse(req, res, reject("not_found", `nothing is served at ${clip(requestPath)}`));
+    const route = routes.get(requestPath);
+    if (route === undefined) return refuse(req, res, reject("not_found", `nothing is served at ${clip(requestPath)}`));
     if (req.method !== "POST") {
-      return refuse(req, res, reject("method_not_allowed", `${req.method} is not allowed on ${path}; Telnyx webhooks are POSTed`), { Allow: "POST" });
+      // A GET callback's fields are in its query string, which the signature (over timestamp|body) does not cover.
+      const why = req.method === "GET" ? "; set the callback's method to POST (e.g. statusCallbackMethod=\"POST\"): Telnyx signs the timestamp and the body, not a GET's query string, so its fields cannot be proven" : "";
+      return refuse(req, res, reject("method_not_allowed", `${req.method} is not allowed on ${requestPath}; Telnyx webhooks are POSTed${why}`), { Allow: "POST" });
     }
 
     const headers = readRequestHeaders(req.rawHeaders);
     // The media types the event-type registry knows (the relay checks again, for its other callers).
-    if (acceptedMediaType(headers.contentType) === undefined) {
+    const media = acceptedMediaType(headers.contentType);
+    if (media === undefined) {
       return refuse(req, res, unsupportedMediaType(), { "Accept-Post": ACCEPTED_CONTENT_TYPES.join(", ") });
     }
     const declared = Number(headers.contentLength ?? 0);
@@ -130,10 +143,18 @@ export function createHttpHandler(options: HttpHandlerOptions) {
           timestampHeader: headers.timestamp,
           signatureHeader: headers.signature,
           body,
+          ...(route.texmlKind === undefined ? {} : { texmlKind: route.texmlKind }),
         }).then((outcome) => {
           if (!outcome.ok) return refuse(req, res, outcome, statusOf(outcome.reason) === 503 ? { "Retry-After": "1" } : undefined);
+          const status = outcome.filtered ? "filtered" : outcome.duplicate ? "duplicate" : "accepted";
           log.debug(outcome.duplicate ? "duplicate answered" : "event accepted", { id: outcome.id });
-          send(res, 200, `{"status":"${outcome.filtered ? "filtered" : outcome.duplicate ? "duplicate" : "accepted"}","id":${JSON.stringify(outcome.id)}}\n`);
+          if (media === "form") {
+            // Telnyx reads the answer to a TeXML callback as TeXML: a duplicate gets the default (its first answer is not kept).
+            const headers = { "Telnyx-Relay-Event-Id": outcome.id, "Telnyx-Relay-Status": status };
+            return send(res, 200, outcome.reply ?? texmlReply, headers, TEXML_CONTENT_TYPE);
+          }
+          // The id of a JSON webhook is Telnyx's own text: escaped.
+          send(res, 200, `{"status":"${status}","id":${JSON.stringify(outcome.id)}}\n`);
         });
       })
       .catch((error: unknown) => {

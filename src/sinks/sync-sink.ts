@@ -42,7 +42,8 @@ export function createSyncSink(options: SyncSinkOptions): Sink {
     unreachableAt = outcome.kind === "retry" && !outcome.reached ? now() : undefined;
     if (outcome.kind === "delivered") {
       metrics.forwarded((now() - started) / 1000);
-      return DELIVERED;
+      // The downstream's TeXML answer goes back to Telnyx (see Accepted.reply).
+      return outcome.reply === undefined ? DELIVERED : { ok: true, reply: outcome.reply };
     }
     return reject("sink_unavailable", `not forwarded: ${outcome.kind === "refuse" ? outcome.detail : outcome.reason}`);
   }

@@ -9,8 +9,12 @@ export type Outgoing = Pick<EncodedEvent, "id" | "json">;
 
 /** What one attempt to send an event came to. */
 export type SendOutcome =
-  /** The receiver has the event: its whole acknowledgement arrived. */
-  | { readonly kind: "delivered" }
+  /**
+   * The receiver has the event: its whole acknowledgement arrived. `reply`: a TeXML document it
+   * answered with (HTTP: a 2xx with an XML body, within a size bound), for the synchronous sink to
+   * pass back to Telnyx.
+   */
+  | { readonly kind: "delivered"; readonly reply?: string }
   /**
    * Worth trying again (the receiver is down, busy, slow, or its answer was cut off). `afterMs`: the
    * receiver asked to wait at least this long. `reached`: false when the receiver could not be

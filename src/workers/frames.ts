@@ -28,7 +28,7 @@ export type MainFrame =
 // needs escaping:
 //   worker → main   E <seq> <id> <CloudEvent JSON>  |  L (listening)  |  W <seq> <dead letter JSON>
 //                   M <seq> <metrics text as a JSON string>  |  Q <seq> (scrape)
-//   main → worker   A <seq> (accepted)  |  D <seq> (duplicate)  |  X <seq> <rejection JSON>  |  R 0|1 (ready)
+//   main → worker   A <seq> [<TeXML reply as a JSON string>] (accepted)  |  D <seq> (duplicate)  |  X <seq> <rejection JSON>  |  R 0|1 (ready)
 //                   K <seq> kept|duplicate|full|failed  |  P <seq> (pull)  |  T <seq> <metrics JSON string, or null>
 
 
@@ -80,7 +80,8 @@ export function encodeMainFrame(frame: MainFrame): string {
   }
   const { seq, outcome } = frame;
   if (outcome === "duplicate") return `D ${seq}\n`;
-  if (outcome.ok) return `A ${seq}\n`;
+  // With the downstream's TeXML answer, as a JSON string (one line), when there is one.
+  if (outcome.ok) return outcome.reply === undefined ? `A ${seq}\n` : `A ${seq} ${JSON.stringify(outcome.reply)}\n`;
   return `X ${seq} ${JSON.stringify({ reason: outcome.reason, detail: outcome.detail })}\n`;
 }
 
@@ -131,6 +132,10 @@ export function decodeMainFrame(line: string): MainFrame | undefined {
   const head = seqAndRest(line);
   if (head === undefined) return undefined;
   const { kind, seq, rest } = head;
+  if (kind === "A" && rest !== undefined) {
+    const reply = parseJson(rest);
+    return typeof reply === "string" ? { kind: "answer", seq, outcome: { ok: true, reply } } : undefined;
+  }
   if (kind === "A" || kind === "D" || kind === "P") {
     if (rest !== undefined) return undefined;
     return kind === "P" ? { kind: "pull", seq } : { kind: "answer", seq, outcome: kind === "A" ? DELIVERED : "duplicate" };

@@ -85,8 +85,8 @@ describe("loadConfig() options from flags and environment variables", () => {
   const NATS_FLAGS = OPTION_NAMES.filter((name) => name.startsWith("nats-"));
 
   test("the table below covers every option in OPTIONS but the two key options", () => {
-    // --events is repeatable: its own tests are below.
-    const covered = new Set<OptionName>(["public-key", "public-key-file", "events", ...FORWARD_FLAGS, ...NATS_FLAGS, ...options.map(([flag]) => flag)]);
+    // --events is repeatable: its own tests are below; --texml-reply names a file to read: covered in test/server/texml.test.ts.
+    const covered = new Set<OptionName>(["public-key", "public-key-file", "events", "texml-reply", ...FORWARD_FLAGS, ...NATS_FLAGS, ...options.map(([flag]) => flag)]);
     assert.deepEqual(OPTION_NAMES.filter((flag) => !covered.has(flag)), []);
     for (const [flag, env] of options) {
       assert.equal(OPTIONS[flag].env, env, flag);

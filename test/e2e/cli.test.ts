@@ -12,7 +12,7 @@ import { signDelivery } from "../../src/crypto/sign.ts";
 import { OPTION_NAMES, OPTIONS } from "../../src/config/options.ts";
 import { VERSION } from "../../src/lib/version.ts";
 import { encodeForm, SEED_BODY, SEED_FIELDS } from "../../scripts/seed-event.ts";
-import { FORM, postSigned } from "../support/http.ts";
+import { FORM, postSigned, outcomeOf } from "../support/http.ts";
 import { runRelay, startChildRelay } from "../support/child-relay.ts";
 import { isDeno } from "../support/runtime.ts";
 import { makeKeys, nowSeconds } from "../support/keys.ts";
@@ -141,7 +141,7 @@ describe("the main job", () => {
       const event = JSON.parse(line);
       assert.equal(event.type, "com.telnyx.texml.refer.status");
       assert.deepEqual(event.data, Object.fromEntries(SEED_FIELDS));
-      assert.equal(event.id, JSON.parse(answer.text).id);
+      assert.equal(event.id, outcomeOf(answer).id);
     } finally {
       relay.child.kill("SIGTERM");
       assert.deepEqual(await relay.exited, { code: 0, signal: null });
@@ -236,7 +236,7 @@ describe("stdout as a pipe", () => {
     for (let i = 0; i < 5000 && refused < 3; i++) {
       const body = encodeForm([...SEED_FIELDS.map(([n, v]): [string, string] => [n, n === "CallSid" ? `v3:call-${i}` : v]), ["Padding", padding]]);
       const answer = await postSigned(relay.url, keys.privateKey, body);
-      if (answer.status === 200) accepted.add(JSON.parse(answer.text).id);
+      if (answer.status === 200) accepted.add(outcomeOf(answer).id);
       else {
         assert.equal(answer.status, 503, answer.text);
         assert.equal(JSON.parse(answer.text).error, "sink_unavailable");

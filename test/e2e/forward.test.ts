@@ -15,7 +15,7 @@ import { runRelay, startChildRelay, type ChildRelay } from "../support/child-rel
 import { isDeno } from "../support/runtime.ts";
 import { freePort, startDownstream } from "../support/downstream.ts";
 import { startRawDownstream } from "../support/raw-downstream.ts";
-import { postSigned } from "../support/http.ts";
+import { postSigned, outcomeOf } from "../support/http.ts";
 import { makeKeys } from "../support/keys.ts";
 
 const keys = makeKeys();
@@ -55,7 +55,7 @@ describe("synchronous forwarding (no spool)", () => {
     try {
       const answer = await postSigned(relay.url, keys.privateKey, SEED_BODY);
       assert.equal(answer.status, 200, answer.text);
-      const { id } = JSON.parse(answer.text);
+      const { id } = outcomeOf(answer);
       assert.equal(downstream.received.length, 1);
       const [request] = downstream.received;
       assert.ok(request);
@@ -108,7 +108,7 @@ describe("synchronous forwarding (no spool)", () => {
         assert.equal(answer.status, 200, answer.text);
         assert.equal(received.length, 1);
         assert.equal(received[0]?.host, `127.0.0.1:${port}`);
-        assert.equal(JSON.parse(received[0]?.body ?? "").id, JSON.parse(answer.text).id);
+        assert.equal(JSON.parse(received[0]?.body ?? "").id, outcomeOf(answer).id);
         // Without the test CA the certificate does not verify: 503, and nothing is sent.
         assert.equal((await postSigned(untrusting.url, keys.privateKey, eventBody(1))).status, 503);
         assert.equal(received.length, 1);
@@ -166,7 +166,7 @@ describe("synchronous forwarding (no spool)", () => {
       downstream.answer(() => "ok");
       const whole = await postSigned(relay.url, keys.privateKey, SEED_BODY);
       assert.equal(whole.status, 200, whole.text);
-      assert.equal(JSON.parse(whole.text).status, "accepted", "the cut-off attempt did not count: the redelivery is not a duplicate");
+      assert.equal(outcomeOf(whole).status, "accepted", "the cut-off attempt did not count: the redelivery is not a duplicate");
     } finally {
       await stopped(relay);
       await downstream.close();
@@ -202,7 +202,7 @@ describe("spooled forwarding", () => {
       for (let n = 0; n < 9; n++) {
         const answer = await postSigned(relay.url, keys.privateKey, eventBody(n));
         assert.equal(answer.status, 200, answer.text);
-        ids.push(JSON.parse(answer.text).id);
+        ids.push(outcomeOf(answer).id);
       }
       await eventually(() => ids.every((id) => (tries.get(id) ?? 0) >= 2), "every event to be retried and acknowledged");
       // The acknowledgement is recorded just after the downstream answers: poll the metrics.
@@ -233,7 +233,7 @@ describe("spooled forwarding", () => {
       for (let n = 0; n < 3; n++) {
         const answer = await postSigned(relay.url, keys.privateKey, eventBody(100 + n));
         assert.equal(answer.status, 200, answer.text);
-        ids.push(JSON.parse(answer.text).id);
+        ids.push(outcomeOf(answer).id);
       }
       const attempts = (id: string): number => downstream.received.filter((seen) => seen === id).length;
       await eventually(() => ids.every((id) => attempts(id) >= 3), "every event to get its whole answer");
@@ -264,7 +264,7 @@ describe("spooled forwarding", () => {
     try {
       const answer = await postSigned(relay.url, keys.privateKey, SEED_BODY);
       assert.equal(answer.status, 200);
-      const { id } = JSON.parse(answer.text);
+      const { id } = outcomeOf(answer);
       await eventually(() => readFileSync(deadLetterFile, "utf8").includes(id), "the dead letter");
       const record = JSON.parse(readFileSync(deadLetterFile, "utf8").trim().split("\n").at(-1) as string);
       assert.equal(record.reason, "downstream_rejected");
@@ -289,7 +289,7 @@ describe("spooled forwarding", () => {
       const two = await postSigned(first.url, keys.privateKey, SEED_BODY);
       assert.equal(one.status, 200);
       assert.equal(two.status, 200);
-      assert.equal(JSON.parse(two.text).status, "duplicate");
+      assert.equal(outcomeOf(two).status, "duplicate");
       await downstream.waitFor(1);
     } finally {
       await stopped(first);
@@ -298,7 +298,7 @@ describe("spooled forwarding", () => {
     try {
       const three = await postSigned(second.url, keys.privateKey, SEED_BODY);
       assert.equal(three.status, 200);
-      assert.equal(JSON.parse(three.text).status, "duplicate", "the dedup window survives a restart in spooled mode");
+      assert.equal(outcomeOf(three).status, "duplicate", "the dedup window survives a restart in spooled mode");
       await new Promise((resolve) => setTimeout(resolve, 200));
       assert.equal(downstream.received.length, 1);
     } finally {
@@ -364,7 +364,7 @@ describe("spooled forwarding", () => {
     const sender = async (): Promise<void> => {
       while (n < 400 && first.child.exitCode === null && first.child.signalCode === null) {
         const answer = await postSigned(first.url, keys.privateKey, eventBody(n++)).catch(() => undefined);
-        if (answer?.status === 200) answered.add(JSON.parse(answer.text).id);
+        if (answer?.status === 200) answered.add(outcomeOf(answer).id);
       }
     };
     const senders = Promise.all(Array.from({ length: 8 }, sender));

@@ -10,7 +10,7 @@ import { after, before, describe, test } from "node:test";
 import { encodeForm, SEED_BODY, SEED_FIELDS } from "../../scripts/seed-event.ts";
 import type { NatsConnection } from "../../src/transports/nats/connection.ts";
 import { startChildRelay, type ChildRelay } from "../support/child-relay.ts";
-import { postSigned } from "../support/http.ts";
+import { outcomeOf, postSigned } from "../support/http.ts";
 import { isDeno } from "../support/runtime.ts";
 import { makeKeys } from "../support/keys.ts";
 import { createStream, natsClient, readStream, retrying, streamLeader } from "../support/nats-jetstream.ts";
@@ -68,8 +68,8 @@ describe("relay replicas and a 3-node JetStream cluster", { skip }, () => {
       assert.equal(first.status, 200, first.text);
       const again = await postSigned(b.url, keys.privateKey, SEED_BODY);
       assert.equal(again.status, 200, again.text);
-      const { id } = JSON.parse(first.text) as { id: string };
-      assert.equal(JSON.parse(again.text).id, id, "the same event, the same id");
+      const { id } = outcomeOf(first);
+      assert.equal(outcomeOf(again).id, id, "the same event, the same id");
       const stored = await readStream(client, STREAM);
       assert.equal(stored.length, before + 1);
       const message = stored.at(-1);
@@ -95,7 +95,7 @@ describe("relay replicas and a 3-node JetStream cluster", { skip }, () => {
     const sender = async (): Promise<void> => {
       while (sending) {
         const answer = await postSigned(relay.url, keys.privateKey, eventBody(next++));
-        if (answer.status === 200) acknowledged.add((JSON.parse(answer.text) as { id: string }).id);
+        if (answer.status === 200) acknowledged.add(outcomeOf(answer).id);
         else {
           assert.equal(answer.status, 503, answer.text);
           answered503++;
@@ -140,7 +140,7 @@ describe("relay replicas and a 3-node JetStream cluster", { skip }, () => {
       for (let n = 2000; n < 2010; n++) {
         const answer = await postSigned(first.url, keys.privateKey, eventBody(n));
         assert.equal(answer.status, 200, answer.text);
-        acknowledged.push((JSON.parse(answer.text) as { id: string }).id);
+        acknowledged.push(outcomeOf(answer).id);
       }
     } finally {
       first.child.kill("SIGKILL");
@@ -177,7 +177,7 @@ describe("relay replicas and a 3-node JetStream cluster", { skip }, () => {
       const answer = await postSigned(relay.url, keys.privateKey, eventBody(3001));
       assert.equal(answer.status, 200, answer.text);
       const ids = (await readStream(client, STREAM)).map((message) => message.id);
-      assert.ok(ids.includes((JSON.parse(answer.text) as { id: string }).id));
+      assert.ok(ids.includes(outcomeOf(answer).id));
       const metrics = await (await fetch(`http://127.0.0.1:${relay.port}/metrics`)).text();
       assert.match(metrics, /^telnyx_relay_nats_reconnects_total 1$/m);
     } finally {

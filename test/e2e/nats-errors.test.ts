@@ -11,7 +11,7 @@ import { SEED_BODY } from "../../scripts/seed-event.ts";
 import type { NatsAuth } from "../../src/config/nats-config.ts";
 import { freePort } from "../support/downstream.ts";
 import { runRelay, startChildRelay, type ChildRelay } from "../support/child-relay.ts";
-import { postSigned } from "../support/http.ts";
+import { outcomeOf, postSigned } from "../support/http.ts";
 import { makeKeys } from "../support/keys.ts";
 import { createStream, natsClient, readStream, retrying } from "../support/nats-jetstream.ts";
 import { natsSkip, startNats, type NatsCluster } from "../support/nats-server.ts";
@@ -135,7 +135,7 @@ describe("NATS: start-up errors and dead letters", { skip }, () => {
       assert.equal(answer.status, 200, answer.text);
       const letter = await retrying("the dead letter", async () => JSON.parse(readFileSync(deadLetters, "utf8").split("\n")[0] as string) as Record<string, unknown>);
       assert.equal(letter.reason, "downstream_rejected");
-      assert.equal(letter.id, JSON.parse(answer.text).id);
+      assert.equal(letter.id, outcomeOf(answer).id);
       assert.match(String(letter.detail), /JetStream refused the message: .*maximum/i);
       assert.equal(JSON.parse(String(letter.event)).id, letter.id);
       const refused = await postSigned(sync.url, keys.privateKey, SEED_BODY);

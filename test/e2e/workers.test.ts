@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { connect, createServer } from "node:net";
-import { request } from "node:http";
+import { request, type IncomingHttpHeaders } from "node:http";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -14,7 +14,7 @@ import { signDelivery } from "../../src/crypto/sign.ts";
 import { encodeForm, SEED_FIELDS } from "../../scripts/seed-event.ts";
 import { relayCommand, runRelay, startChildRelay, type ChildRelay } from "../support/child-relay.ts";
 import { freePort, startDownstream } from "../support/downstream.ts";
-import { FORM } from "../support/http.ts";
+import { FORM, outcomeOf } from "../support/http.ts";
 import { makeKeys, nowSeconds } from "../support/keys.ts";
 import { isDeno } from "../support/runtime.ts";
 
@@ -30,7 +30,7 @@ const skip = isDeno && "--workers above 1 needs Node (SO_REUSEPORT); under Deno 
 const eventBody = (n: number | string): string => encodeForm(SEED_FIELDS.map(([name, value]) => [name, name === "CallSid" ? `${value}-${n}` : value] as const));
 
 /** One signed POST on a new connection, so the kernel picks a process for each. */
-function postFresh(port: number, body: string): Promise<{ status: number; text: string }> {
+function postFresh(port: number, body: string): Promise<{ status: number; headers: IncomingHttpHeaders; text: string }> {
   return new Promise((resolve, reject) => {
     const req = request(
       { host: "127.0.0.1", port, path: "/webhooks/telnyx", method: "POST", agent: false, headers: { "content-type": FORM, ...signDelivery(keys.privateKey, body, nowSeconds()) } },
@@ -38,7 +38,7 @@ function postFresh(port: number, body: string): Promise<{ status: number; text: 
         let text = "";
         res.setEncoding("utf8");
         res.on("data", (chunk: string) => (text += chunk));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
       },
     );
     req.on("error", reject);
@@ -111,7 +111,7 @@ describe("--workers", { skip }, () => {
       const count = 300;
       const answers = await Promise.all(Array.from({ length: count }, (_, n) => postFresh(relay.port, eventBody(n))));
       assert.deepEqual(answers.map((answer) => answer.status), Array(count).fill(200));
-      const ids = answers.map((answer) => JSON.parse(answer.text).id as string);
+      const ids = answers.map((answer) => outcomeOf(answer).id as string);
       assert.equal(new Set(ids).size, count);
       await relay.waitForLine(() => relay.lines.length >= count);
       await sleep(200);
@@ -136,7 +136,7 @@ describe("--workers", { skip }, () => {
       // One at a time, each on a new connection (and so, by the kernel's hash, on any of the processes).
       for (let i = 0; i < 30; i++) answers.push(await postFresh(relay.port, body));
       assert.deepEqual(answers.map((answer) => answer.status), Array(30).fill(200));
-      const statuses = answers.map((answer) => JSON.parse(answer.text).status as string);
+      const statuses = answers.map((answer) => outcomeOf(answer).status as string);
       assert.equal(statuses[0], "accepted");
       assert.deepEqual(statuses.slice(1), Array(29).fill("duplicate"));
       await sleep(200);
@@ -144,6 +144,22 @@ describe("--workers", { skip }, () => {
     } finally {
       relay.child.kill("SIGTERM");
       assert.deepEqual(await relay.exited, { code: 0, signal: null });
+    }
+  });
+
+  test("synchronous forwarding: the downstream's TeXML answer reaches Telnyx whichever process took the callback", async () => {
+    const downstream = await startDownstream();
+    const steer = '<?xml version="1.0"?>\n<Response><Say>from the app</Say></Response>';
+    downstream.answer(() => ({ status: 200, headers: { "content-type": "application/xml" }, body: steer }));
+    const relay = await startChildRelay({ env, args: ["--workers", "3", "--forward-url", downstream.url] });
+    try {
+      const answers = [];
+      for (let i = 0; i < 12; i++) answers.push(await postFresh(relay.port, eventBody(`steer-${i}`)));
+      assert.deepEqual(answers.map((answer) => [answer.status, answer.text, outcomeOf(answer).status]), Array(12).fill([200, steer, "accepted"]));
+    } finally {
+      relay.child.kill("SIGTERM");
+      await relay.exited;
+      await downstream.close();
     }
   });
 
@@ -331,7 +347,7 @@ describe("--workers", { skip }, () => {
       await sleep(300);
       const ids = downstream.received.map((received) => JSON.parse(received.body).id as string);
       assert.equal(ids.length, count);
-      assert.deepEqual([...ids].sort(), answers.map((answer) => JSON.parse(answer.text).id as string).sort());
+      assert.deepEqual([...ids].sort(), answers.map((answer) => outcomeOf(answer).id as string).sort());
     } finally {
       relay.child.kill("SIGTERM");
       assert.deepEqual(await relay.exited, { code: 0, signal: null });

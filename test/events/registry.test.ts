@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { TEXML_CALLBACK } from "../../src/events/texml-docs.ts";
+import { recogniseOnPath } from "../../src/events/texml-paths.ts";
 import { Buffer } from "node:buffer";
 import { describe, test } from "node:test";
 
@@ -69,9 +71,10 @@ describe("recogniseEvent()", () => {
     assert.equal(recogniseEvent(indexFields(SEED_FIELDS)), REFER_STATUS);
   });
 
-  test("recogniseEvent() takes a form body no entry recognises for a REFER status callback too, so it is refused naming what it lacks", () => {
-    assert.equal(recogniseEvent(indexFields([["CallSid", "v3:x"]])), REFER_STATUS);
-    assert.equal(recogniseEvent(indexFields([])), REFER_STATUS);
+  test("recogniseEvent() takes a form body no entry recognises for the generic TeXML callback (handed on, not refused as REFER)", () => {
+    assert.equal(recogniseEvent(indexFields([["CallSid", "v3:x"]])), TEXML_CALLBACK);
+    assert.equal(recogniseEvent(indexFields([])), TEXML_CALLBACK);
+    assert.equal(TEXML_CALLBACK.generic, true);
   });
 
   test("recogniseEvent() tries entries in order and takes the first that holds", () => {
@@ -88,7 +91,7 @@ describe("recogniseEvent()", () => {
     const callStatus = testType("com.example.call", { present: ["CallStatus"], values: { CallbackSource: ["call-progress-events"] } });
     const either = testType("com.example.either", { anyPresent: ["A", "B"] });
     const types = [callStatus, either];
-    const fallback = REFER_STATUS;
+    const fallback = TEXML_CALLBACK;
     assert.equal(recogniseEvent(indexFields([["CallStatus", "ringing"], ["CallbackSource", "call-progress-events"]]), types), callStatus);
     assert.equal(recogniseEvent(indexFields([["CallStatus", "ringing"], ["CallbackSource", "other"]]), types), fallback);
     assert.equal(recogniseEvent(indexFields([["CallStatus", "ringing"]]), types), fallback);
@@ -99,7 +102,7 @@ describe("recogniseEvent()", () => {
 
   test("recogniseEvent() is not fooled by names an object would inherit", () => {
     const proto = testType("com.example.proto", { present: ["constructor"], values: { toString: ["x"] } });
-    assert.equal(recogniseEvent(indexFields([["AccountSid", "a"]]), [proto]), REFER_STATUS);
+    assert.equal(recogniseEvent(indexFields([["AccountSid", "a"]]), [proto]), TEXML_CALLBACK);
   });
 });
 
@@ -136,7 +139,7 @@ describe("the examples (scripts/seed-event.ts)", () => {
       assert.ok(media, example.type);
       const body = decodeBody(media, Buffer.from(example.body));
       assert.ok(!("ok" in body), example.type);
-      const type = recogniseEvent(body);
+      const type = example.texmlKind === undefined || body.media !== "form" ? recogniseEvent(body) : recogniseOnPath(body, example.texmlKind);
       assert.equal(type.type, example.type);
       const result = validateEvent(type, body);
       assert.equal(result.ok, true, result.ok ? "" : result.detail);

@@ -10,7 +10,7 @@ import { Writable } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { signDelivery } from "../../src/crypto/sign.ts";
 import { encodeForm, SEED_BODY, SEED_FIELDS } from "../../scripts/seed-event.ts";
-import { FORM, post, postSigned, rawExchange, statusOfRaw } from "../support/http.ts";
+import { FORM, post, postSigned, rawExchange, statusOfRaw, outcomeOf } from "../support/http.ts";
 import { startTestRelay, type TestRelay } from "../support/in-process.ts";
 import { makeKeys, nowSeconds } from "../support/keys.ts";
 
@@ -44,7 +44,7 @@ describe("the relay over HTTP", () => {
     const before = relay.lines.length;
     const answer = await postSigned(relay.url, keys.privateKey, SEED_BODY);
     assert.equal(answer.status, 200, answer.text);
-    const { id } = JSON.parse(answer.text) as { status: string; id: string };
+    const { id } = outcomeOf(answer);
     assert.equal(relay.lines.length, before + 1);
     const event = JSON.parse(relay.lines.at(-1) as string) as Record<string, unknown>;
     assert.deepEqual(event, {
@@ -65,9 +65,9 @@ describe("the relay over HTTP", () => {
     const second = await postSigned(relay.url, keys.privateKey, SEED_BODY, nowSeconds());
     assert.equal(first.status, 200);
     assert.equal(second.status, 200);
-    assert.equal(JSON.parse(first.text).id, JSON.parse(second.text).id);
+    assert.equal(outcomeOf(first).id, outcomeOf(second).id);
     const other = await postSigned(relay.url, keys.privateKey, SEED_BODY.replace("in-progress", "busy"));
-    assert.notEqual(JSON.parse(other.text).id, JSON.parse(first.text).id);
+    assert.notEqual(outcomeOf(other).id, outcomeOf(first).id);
   });
 
   test("a Content-Type with parameters and in upper case is accepted", async () => {
@@ -255,8 +255,8 @@ describe("the relay over HTTP", () => {
     const before = relay.lines.length;
     const first = await postSigned(relay.url, keys.privateKey, body);
     const second = await postSigned(relay.url, keys.privateKey, body);
-    assert.equal(JSON.parse(first.text).status, "accepted");
-    assert.deepEqual(JSON.parse(second.text), { status: "duplicate", id: JSON.parse(first.text).id });
+    assert.equal(outcomeOf(first).status, "accepted");
+    assert.deepEqual(outcomeOf(second), { status: "duplicate", id: outcomeOf(first).id });
     assert.equal(relay.lines.length, before + 1);
   });
 

@@ -53,3 +53,21 @@ export function statusOfRaw(response: string): number {
   if (!match) throw new Error(`not an HTTP response: ${JSON.stringify(response.slice(0, 80))}`);
   return Number(match[1]);
 }
+
+/**
+ * The outcome of a 200: for a TeXML callback (a TeXML document answered) from the
+ * `Telnyx-Relay-Status` / `Telnyx-Relay-Event-Id` headers, otherwise from the JSON body.
+ */
+export function outcomeOf(answer: { readonly headers?: Headers | Record<string, string | string[] | undefined>; readonly text: string }): { status: string; id: string } {
+  const header = (name: string): string | undefined => {
+    const { headers } = answer;
+    if (headers === undefined) return undefined;
+    if (headers instanceof Headers) return headers.get(name) ?? undefined;
+    const value = headers[name];
+    return Array.isArray(value) ? value[0] : value;
+  };
+  const status = header("telnyx-relay-status");
+  const id = header("telnyx-relay-event-id");
+  if (status !== undefined && id !== undefined) return { status, id };
+  return JSON.parse(answer.text) as { status: string; id: string };
+}

@@ -1,4 +1,5 @@
 import { PassThrough, type Writable } from "node:stream";
+import { DEFAULT_TEXML_REPLY } from "../../src/events/texml-reply.ts";
 import { startApp, type RunningApp } from "../../src/app.ts";
 import type { ServerTuning } from "../../src/server/listen.ts";
 import type { Config } from "../../src/config/load.ts";
@@ -57,6 +58,7 @@ export async function startTestRelay(keys: TestKeys, overrides: Partial<Config> 
     forward: undefined,
     nats: undefined,
     spool: undefined,
+    texmlReply: DEFAULT_TEXML_REPLY,
     ...overrides,
   };
   const log = createLogger((line) => logs.push(JSON.parse(line) as Record<string, unknown>), config.logLevel, Date.now);

@@ -21,6 +21,8 @@ describe("worker frames", () => {
 
   const mainFrames: MainFrame[] = [
     { kind: "answer", seq: 7, outcome: { ok: true } },
+    // A synchronous downstream's TeXML answer, newlines and all, goes back to the worker that asked.
+    { kind: "answer", seq: 13, outcome: { ok: true, reply: '<?xml version="1.0"?>\n<Response><Say>hi</Say></Response>\n' } },
     { kind: "answer", seq: 8, outcome: "duplicate" },
     { kind: "answer", seq: 9, outcome: { ok: false, reason: "spool_full", detail: "the spool is full (64 MiB)\nsecond line" } },
     { kind: "ready", ready: true },
@@ -41,7 +43,7 @@ describe("worker frames", () => {
   for (const line of ["", "E", "E 1", "E x id {}", "E -1 id {}", "L ", "Z 1", "Q", "Q 1 x", "M 1", "M 1 {}", "M 1 not json", "W 1", "W 1 null", 'W 1 {"detail":"no reason"}']) {
     test(`${JSON.stringify(line)} is not a worker frame`, () => assert.equal(decodeWorkerFrame(line), undefined));
   }
-  for (const line of ["", "A", "A x", "A 1 x", "R 2", "K 1", "K 1 lost", "P", "P 1 x", "T 1", "T 1 3", "T 1 not json", 'X 1 {"reason":"made_up","detail":"d"}', "X 1 not json", "X 1", 'X 1 {"reason":"spool_full"}']) {
+  for (const line of ["", "A", "A x", "A 1 x", "A 1 3", "A 1 null", "R 2", "K 1", "K 1 lost", "P", "P 1 x", "T 1", "T 1 3", "T 1 not json", 'X 1 {"reason":"made_up","detail":"d"}', "X 1 not json", "X 1", 'X 1 {"reason":"spool_full"}']) {
     test(`${JSON.stringify(line)} is not a main-process frame`, () => assert.equal(decodeMainFrame(line), undefined));
   }
 });

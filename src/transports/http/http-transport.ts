@@ -8,6 +8,10 @@ import { classifyResponse } from "./classify-response.ts";
 import { signStandardWebhook } from "./standard-webhooks.ts";
 
 const EXCERPT_BYTES = 1024;
+/** The largest XML answer passed back to Telnyx; a larger one is read to its end and dropped. */
+export const MAX_REPLY_BYTES = 64 * 1024;
+// `application/xml`, `text/xml`, `application/…+xml`, parameters allowed.
+const XML_TYPE = /^\s*[a-z]+\/(?:[a-z0-9.!#$&^_-]+\+)?xml\s*(?:;|$)/i;
 const DELIVERED: SendOutcome = { kind: "delivered" };
 
 /**
@@ -65,9 +69,11 @@ export function createHttpTransport(forward: ForwardConfig, maxSockets: number, 
         outgoing = request({ ...target, method: "POST", headers, agent }, (response) => {
           const status = response.statusCode ?? 0;
           const acknowledged = status >= 200 && status < 300;
-          // A 2xx body is read to its end but not kept; any other answer keeps its first KiB.
-          readBody(response, acknowledged ? 0 : EXCERPT_BYTES).then(
-            (excerpt) => finish(acknowledged ? DELIVERED : classifyResponse(status, response.headers["retry-after"], excerpt, now)),
+          // A 2xx body is read to its end but not kept, unless it is XML (a TeXML answer for Telnyx:
+          // kept whole up to MAX_REPLY_BYTES); any other answer keeps its first KiB.
+          const xml = acknowledged && XML_TYPE.test(response.headers["content-type"] ?? "");
+          readBody(response, xml ? MAX_REPLY_BYTES + 1 : acknowledged ? 0 : EXCERPT_BYTES).then(
+            (text) => finish(acknowledged ? delivered(xml ? text : "") : classifyResponse(status, response.headers["retry-after"], text, now)),
             () => finish(unreached(`the ${status} response was cut off`)),
           );
         });
@@ -90,6 +96,11 @@ export function createHttpTransport(forward: ForwardConfig, maxSockets: number, 
     send,
     close: async () => agent.destroy(),
   };
+}
+
+/** Delivered, with the XML answer when there is one within the bound. */
+function delivered(xml: string): SendOutcome {
+  return xml === "" || Buffer.byteLength(xml) > MAX_REPLY_BYTES ? DELIVERED : { kind: "delivered", reply: xml };
 }
 
 /** A retry for an attempt that got no (complete) answer. */
