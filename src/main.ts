@@ -4,6 +4,8 @@ import { closeSync, openSync, readFileSync } from "node:fs";
 import { Socket } from "node:net";
 import process from "node:process";
 import { startApp, type AppRole } from "./app.ts";
+import { processIo } from "./commands/command-io.ts";
+import { subcommand } from "./commands/commands.ts";
 import { parseCli } from "./config/cli.ts";
 import { healthTarget } from "./config/health-target.ts";
 import { helpText } from "./config/help.ts";
@@ -24,6 +26,9 @@ const RUNTIME_ERROR = 1;
 const HEALTHCHECK_TIMEOUT_MS = 3_000;
 
 async function main(): Promise<number> {
+  // keygen, send, replay: tools around the relay (src/commands/).
+  const command = subcommand(process.argv.slice(2));
+  if (command !== undefined) return command(process.argv.slice(3), await processIo(process.env));
   const cli = parseCli(process.argv.slice(2));
   switch (cli.command) {
     case "help":
