@@ -1,6 +1,6 @@
 // The command-line entry point: arguments and environment in, an exit status out. The only file
 // that exits the process.
-import { closeSync, openSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { Socket } from "node:net";
 import process from "node:process";
 import { startApp, type AppRole } from "./app.ts";
@@ -13,6 +13,7 @@ import { loadConfig } from "./config/load.ts";
 import { OPTION_NAMES, OPTIONS } from "./config/options.ts";
 import { readableEnv } from "./config/readable-env.ts";
 import { checkHealth } from "./server/healthcheck.ts";
+import { checkWritable } from "./lib/check-writable.ts";
 import { boundedWriter, createLogger } from "./lib/log.ts";
 import { VERSION } from "./lib/version.ts";
 import { within } from "./lib/within.ts";
@@ -65,13 +66,11 @@ async function main(): Promise<number> {
   // A worker binds the port the main process got (which may have been picked for --port 0).
   const config = worker === undefined ? loaded.config : { ...loaded.config, port: worker.port };
   const role: AppRole = worker === undefined ? { kind: "main" } : { kind: "worker", index: worker.index, channel: new Socket({ fd: 3, readable: true, writable: true }) };
-  try {
-    // Opened (created if missing) now, so an unwritable location is a start-up error, not a 503
-    // for every invalid event later.
-    closeSync(openSync(config.deadLetterFile, "a", 0o600));
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).name;
-    process.stderr.write(`telnyx-relay: --dead-letter-file: cannot open ${config.deadLetterFile} for appending: ${code}\n`);
+  // Created with the first dead letter, but checked now, so an unwritable location is a start-up
+  // error, not a 503 for every invalid event later.
+  const unwritable = checkWritable(config.deadLetterFile);
+  if (unwritable !== undefined) {
+    process.stderr.write(`telnyx-relay: --dead-letter-file: cannot open ${config.deadLetterFile} for appending: ${unwritable}\n`);
     return USAGE_ERROR;
   }
 

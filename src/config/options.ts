@@ -113,7 +113,7 @@ export const OPTIONS = {
   "dead-letter-file": option({
     env: "TELNYX_RELAY_DEAD_LETTER_FILE", value: "PATH", default: "telnyx-relay-dead-letter.jsonl", parse: parseNonBlank, group: "output",
     help: "JSON-lines file where signed but invalid events are kept.",
-    doc: "JSON-lines file (in the working directory by default) where signed but invalid deliveries are kept. Opened (created, empty) at start-up, so a location that cannot be written is a start-up error.",
+    doc: "JSON-lines file (in the working directory by default) where signed but invalid deliveries are kept. Created with the first dead letter; checked at start-up (the file writable, or its directory), so a location that cannot be written is a start-up error.",
   }),
   "dead-letter-max-bytes": option({
     env: "TELNYX_RELAY_DEAD_LETTER_MAX_BYTES", value: "SIZE", default: "64MiB", parse: (text) => parseSize(text, MAX_SPOOL_BYTES), group: "output",
