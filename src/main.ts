@@ -74,7 +74,7 @@ async function main(): Promise<number> {
     return USAGE_ERROR;
   }
 
-  const log = createLogger(boundedWriter(process.stderr, STDERR_BUFFER_BYTES), config.logLevel, Date.now, worker && { worker: worker.index });
+  const log = createLogger(boundedWriter(process.stderr, STDERR_BUFFER_BYTES), config.logLevel, Date.now, worker && { worker: worker.index }, config.logFormat);
   // A signal while starting (the main process listens, and answers, while its workers start) is
   // kept, and acted on as soon as there is a relay to stop; a second one ends the process at once.
   let early: NodeJS.Signals | undefined;

@@ -1,6 +1,6 @@
 // Flags + environment → Config, or every problem found. Pure apart from the injected readFile.
 import type { KeyObject } from "node:crypto";
-import type { LogLevel } from "../lib/log.ts";
+import type { LogFormat, LogLevel } from "../lib/log.ts";
 import type { Env } from "./env.ts";
 import { loadKeys } from "./load-keys.ts";
 import { createOptionReader, type OptionReader } from "./option-reader.ts";
@@ -22,6 +22,8 @@ export interface Config {
   readonly requestTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
   readonly logLevel: LogLevel;
+  /** How log lines are written (`--log-format`). */
+  readonly logFormat: LogFormat;
   /** 0: no deduplication. */
   readonly dedupWindowMs: number;
   /** Processes answering on the port; with more than one, the first writes every event (see src/workers/). */
@@ -100,6 +102,7 @@ export function loadConfig(flags: ReadonlyMap<OptionName, readonly string[]>, en
     requestTimeoutMs: reader.withDefault("request-timeout"),
     shutdownTimeoutMs: reader.withDefault("shutdown-timeout"),
     logLevel: reader.withDefault("log-level"),
+    logFormat: reader.withDefault("log-format"),
     dedupWindowMs: reader.withDefault("dedup-window"),
     workers: reader.withDefault("workers"),
     forward: loadForward(reader, errors),

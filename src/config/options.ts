@@ -8,7 +8,7 @@
  */
 import type { KeyObject } from "node:crypto";
 import { parsePublicKey } from "../crypto/public-key.ts";
-import type { LogLevel } from "../lib/log.ts";
+import type { LogFormat, LogLevel } from "../lib/log.ts";
 import { parseForwardUrl, parseHeader, parseSecret } from "./forward-values.ts";
 import { fail, ok, type Parsed } from "./parsed.ts";
 import {
@@ -16,6 +16,7 @@ import {
   MAX_SPOOL_BYTES,
   parseDurationMs,
   parseDurationSeconds,
+  parseLogFormat,
   parseLogLevel,
   parseNonBlank,
   parsePath,
@@ -189,6 +190,11 @@ export const OPTIONS = {
     env: "TELNYX_RELAY_LOG_LEVEL", value: "LEVEL", default: "info", parse: parseLogLevel, group: "logging",
     help: "debug, info, warn or error. Logs are JSON lines on stderr.",
     doc: "`debug`, `info`, `warn` or `error`.",
+  }),
+  "log-format": option<LogFormat>({
+    env: "TELNYX_RELAY_LOG_FORMAT", value: "FORMAT", default: "json", parse: parseLogFormat, group: "logging",
+    help: "json (one object a line) or text (time level message key=value), for a terminal.",
+    doc: "`json`: one JSON object a line on stderr; `text`: `time level message key=value …`, one line each, for people reading logs in a terminal.",
   }),
 };
 
