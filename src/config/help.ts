@@ -102,7 +102,7 @@ export function helpText(version: string): string {
     "  telnyx-relay --public-key-file /run/secrets/telnyx \\",
     "    --forward-url https://app.example.com/hooks --spool-dir /var/lib/telnyx",
     "  TELNYX_RELAY_PORT=8080 telnyx-relay healthcheck",
-    "  telnyx-relay keygen && telnyx-relay send --list",
+    "  telnyx-relay keygen",
     "",
   ].join("\n");
 }
