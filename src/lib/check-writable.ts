@@ -1,10 +1,11 @@
-import { accessSync, closeSync, constants, openSync } from "node:fs";
+import { accessSync, closeSync, constants, openSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 
 /**
  * Checks at start-up that a file can be appended to, without creating it: an existing file is
- * opened for writing; a missing one needs a writable directory. Under Deno without read permission
- * on the directory that cannot be asked, and the file is created (empty) instead, as a last resort.
+ * opened for writing; a missing one needs a writable directory. Under Deno, whose `access` needs
+ * `--allow-sys=uid`, a missing file needs an existing directory (its permissions cannot be asked);
+ * where even that cannot be asked (no read permission), the file is created, empty, as before.
  *
  * @param path The file.
  * @returns undefined when it can be written, else the reason (an errno code such as `ENOENT`).
@@ -25,6 +26,15 @@ export function checkWritable(path: string): string | undefined {
   try {
     accessSync(dirname(path), constants.W_OK);
     return undefined;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === undefined ? directoryExists(path) : code === "ENOENT" ? "ENOENT (no such directory)" : code;
+  }
+}
+
+function directoryExists(path: string): string | undefined {
+  try {
+    return statSync(dirname(path)).isDirectory() ? undefined : "ENOTDIR";
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     return code === undefined ? create(path) : code === "ENOENT" ? "ENOENT (no such directory)" : code;

@@ -5,6 +5,7 @@ import { describe, test } from "node:test";
 
 import { isEd25519Point } from "../../src/crypto/ed25519-point.ts";
 import { parsePublicKey } from "../../src/crypto/public-key.ts";
+import { isDeno } from "../support/runtime.ts";
 
 const hex = (text: string): Buffer => Buffer.from(text, "hex");
 
@@ -57,10 +58,10 @@ describe("parsePublicKey refuses a key that is not a curve point", () => {
       assert.throws(() => parsePublicKey(text), (error: Error) => error instanceof SyntaxError && /not a point on the Ed25519 curve/.test(error.message) && !error.message.includes(text));
     });
   }
-  test("a PEM block holding a point off the curve is refused too", () => {
+  test("a PEM block holding a point off the curve is refused too (by the runtime's SPKI parser under Deno)", () => {
     const der = Buffer.concat([hex("302a300506032b6570032100"), hex(NOT_ON_CURVE)]);
     const pem = `-----BEGIN PUBLIC KEY-----\n${der.toString("base64")}\n-----END PUBLIC KEY-----`;
-    assert.throws(() => parsePublicKey(pem), /not a point on the Ed25519 curve/);
+    assert.throws(() => parsePublicKey(pem), isDeno ? /not a valid SPKI public key|not a point on the Ed25519 curve/ : /not a point on the Ed25519 curve/);
   });
   test("the RFC 8032 keys are accepted", () => {
     for (const key of RFC_KEYS) assert.equal(parsePublicKey(hex(key).toString("base64")).asymmetricKeyType, "ed25519");
