@@ -1,7 +1,7 @@
 // keygen, send and replay driven as a user would: child processes of the relay's entry point,
 // talking to a relay started with the key keygen printed.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -134,6 +134,21 @@ describe("replay of a dead-letter file", () => {
     } finally {
       await stop(relay);
     }
+    // A record the relay wrote in spooled mode: an event the downstream refused for good (422).
+    const refusing = await startDownstream();
+    refusing.answer(() => ({ status: 422, body: "unknown call" }));
+    const spooled = await startChildRelay({
+      env: { TELNYX_PUBLIC_KEY: portalKey },
+      args: ["--dead-letter-file", file, "--forward-url", refusing.url, "--spool-dir", join(dir, "spool")],
+    });
+    try {
+      const sent = await runRelay(["send", "texml.refer.status", "--to", spooled.url, "--private-key", keyFile, "--set", "CallSid=v3:refused"]);
+      assert.match(sent.stdout, /^HTTP 200 /);
+      await eventually(() => existsSync(file) && readFileSync(file, "utf8").includes("downstream_rejected"), "the downstream_rejected record");
+    } finally {
+      await stop(spooled);
+      await refusing.close();
+    }
     // A record as an older build would have kept it: signed, and valid with this build.
     validBody = encodeForm(REFER_STATUS_EXAMPLE_FIELDS.map(([name, value]) => [name, name === "CallSid" ? "v3:now-valid" : value]));
     const old = Math.floor(Date.now() / 1000) - 86_400 * 30;
@@ -141,8 +156,7 @@ describe("replay of a dead-letter file", () => {
     const valid = record(validBody, signDelivery(privateKey, validBody, old));
     // The same, with its body changed after signing.
     const tampered = record(validBody.replace("now-valid", "forged"), signDelivery(privateKey, validBody, old));
-    const refused = JSON.stringify({ receivedAt: "2026-10-01T00:00:00.000Z", reason: "downstream_rejected", detail: "HTTP 422; not retried", id: "evt-refused", response: { status: 422 }, event: '{"id":"evt-refused","specversion":"1.0"}' });
-    writeFileSync(file, `${readFileSync(file, "utf8")}${valid}\n${tampered}\n${refused}\nnot json\n`);
+    writeFileSync(file, `${readFileSync(file, "utf8")}${valid}\n${tampered}\nnot json\n`);
   });
 
   test("--check says what would pass now, what fails its signature, what is still invalid; the age window is ignored, and said so", async () => {
@@ -150,9 +164,9 @@ describe("replay of a dead-letter file", () => {
     assert.equal(code, 0, stderr);
     assert.match(stdout, /without the age window \(--tolerance \/ TELNYX_RELAY_TOLERANCE is ignored\)/);
     assert.match(stdout, /record 1: still invalid: /);
-    assert.match(stdout, /record 2: would now pass as com\.telnyx\.texml\.refer\.status, id /);
-    assert.match(stdout, /record 3: signature does not hold .*never passed on/);
-    assert.match(stdout, /record 4: downstream_rejected event evt-refused .*can be POSTed again as it is/);
+    assert.match(stdout, /record 2: downstream_rejected event \S+ \(the downstream answered 422.*can be POSTed again as it is/);
+    assert.match(stdout, /record 3: would now pass as com\.telnyx\.texml\.refer\.status, id /);
+    assert.match(stdout, /record 4: signature does not hold .*never passed on/);
     assert.match(stdout, /record 5: skipped: not JSON/);
     assert.match(stdout, /nothing was sent/);
   });
@@ -169,8 +183,8 @@ describe("replay of a dead-letter file", () => {
     try {
       const { code, stdout, stderr } = await runRelay(["replay", file, "--to", relay.url, "--private-key", keyFile], { TELNYX_PUBLIC_KEY: portalKey });
       assert.equal(code, 0, stderr);
-      assert.match(stdout, /record 2: valid now as com\.telnyx\.texml\.refer\.status, id \S+: HTTP 200/);
-      assert.match(stdout, /record 4: downstream_rejected event evt-refused: a CloudEvent, not sent to a relay/);
+      assert.match(stdout, /record 3: valid now as com\.telnyx\.texml\.refer\.status, id \S+: HTTP 200/);
+      assert.match(stdout, /record 2: downstream_rejected event \S+: a CloudEvent, not sent to a relay/);
       assert.match(stdout, /Passed on: 1; failed: 0; not passed on: 4\./);
       const line = JSON.parse(await relay.waitForLine((text) => text.includes("now-valid"))) as { data: Record<string, string> };
       assert.equal(line.data.CallSid, "v3:now-valid");
@@ -188,12 +202,14 @@ describe("replay of a dead-letter file", () => {
       assert.equal(code, 0, stderr);
       assert.match(stdout, /Passed on: 2; failed: 0; not passed on: 3\./);
       assert.equal(downstream.received.length, 2);
-      const [first, second] = downstream.received;
-      const event = JSON.parse(first?.body ?? "") as { id: string; data: Record<string, string> };
+      const [refused, valid] = downstream.received;
+      const stored = (JSON.parse(readFileSync(file, "utf8").split("\n")[1] as string) as { event: string }).event;
+      assert.equal(refused?.body, stored, "the refused CloudEvent, byte for byte as it was kept");
+      assert.equal(refused?.headers["idempotency-key"], (JSON.parse(stored) as { id: string }).id);
+      const event = JSON.parse(valid?.body ?? "") as { id: string; data: Record<string, string> };
       assert.equal(event.data.CallSid, "v3:now-valid");
-      assert.equal(first?.headers["idempotency-key"], event.id);
-      assert.match(String(first?.headers["content-type"]), /^application\/cloudevents\+json/);
-      assert.equal(second?.body, '{"id":"evt-refused","specversion":"1.0"}');
+      assert.equal(valid?.headers["idempotency-key"], event.id);
+      assert.match(String(valid?.headers["content-type"]), /^application\/cloudevents\+json/);
       assert.ok(!downstream.received.some((request) => request.body.includes("forged")));
     } finally {
       await downstream.close();
