@@ -1,9 +1,11 @@
 // The command-line entry point: arguments and environment in, an exit status out. The only file
 // that exits the process.
-import { closeSync, openSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { Socket } from "node:net";
 import process from "node:process";
 import { startApp, type AppRole } from "./app.ts";
+import { processIo } from "./commands/command-io.ts";
+import { subcommand } from "./commands/commands.ts";
 import { parseCli } from "./config/cli.ts";
 import { healthTarget } from "./config/health-target.ts";
 import { helpText } from "./config/help.ts";
@@ -11,6 +13,7 @@ import { loadConfig } from "./config/load.ts";
 import { OPTION_NAMES, OPTIONS } from "./config/options.ts";
 import { readableEnv } from "./config/readable-env.ts";
 import { checkHealth } from "./server/healthcheck.ts";
+import { checkWritable } from "./lib/check-writable.ts";
 import { boundedWriter, createLogger } from "./lib/log.ts";
 import { VERSION } from "./lib/version.ts";
 import { within } from "./lib/within.ts";
@@ -24,6 +27,9 @@ const RUNTIME_ERROR = 1;
 const HEALTHCHECK_TIMEOUT_MS = 3_000;
 
 async function main(): Promise<number> {
+  // keygen, send, replay: tools around the relay (src/commands/).
+  const command = subcommand(process.argv.slice(2));
+  if (command !== undefined) return command(process.argv.slice(3), await processIo(process.env));
   const cli = parseCli(process.argv.slice(2));
   switch (cli.command) {
     case "help":
@@ -60,17 +66,15 @@ async function main(): Promise<number> {
   // A worker binds the port the main process got (which may have been picked for --port 0).
   const config = worker === undefined ? loaded.config : { ...loaded.config, port: worker.port };
   const role: AppRole = worker === undefined ? { kind: "main" } : { kind: "worker", index: worker.index, channel: new Socket({ fd: 3, readable: true, writable: true }) };
-  try {
-    // Opened (created if missing) now, so an unwritable location is a start-up error, not a 503
-    // for every invalid event later.
-    closeSync(openSync(config.deadLetterFile, "a", 0o600));
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).name;
-    process.stderr.write(`telnyx-relay: --dead-letter-file: cannot open ${config.deadLetterFile} for appending: ${code}\n`);
+  // Created with the first dead letter, but checked now, so an unwritable location is a start-up
+  // error, not a 503 for every invalid event later.
+  const unwritable = checkWritable(config.deadLetterFile);
+  if (unwritable !== undefined) {
+    process.stderr.write(`telnyx-relay: --dead-letter-file: cannot open ${config.deadLetterFile} for appending: ${unwritable}\n`);
     return USAGE_ERROR;
   }
 
-  const log = createLogger(boundedWriter(process.stderr, STDERR_BUFFER_BYTES), config.logLevel, Date.now, worker && { worker: worker.index });
+  const log = createLogger(boundedWriter(process.stderr, STDERR_BUFFER_BYTES), config.logLevel, Date.now, worker && { worker: worker.index }, config.logFormat);
   // A signal while starting (the main process listens, and answers, while its workers start) is
   // kept, and acted on as soon as there is a relay to stop; a second one ends the process at once.
   let early: NodeJS.Signals | undefined;

@@ -75,6 +75,14 @@ export function helpText(version: string): string {
     "Usage:",
     "  telnyx-relay --public-key KEY [options]",
     ...command("  telnyx-relay healthcheck", `GET /healthz of the relay on this machine (${OPTIONS.port.env}, ${OPTIONS.host.env}); exit 0 if it answers 200, else 1`),
+    "  telnyx-relay keygen [--out DIR]",
+    ...command("", "Make an Ed25519 test key pair: prints the public key as the portal shows it, writes the private key (PEM, 0600)."),
+    "  telnyx-relay send TYPE --to URL --private-key FILE",
+    "      [--set NAME=VALUE ...] [--body FILE]",
+    ...command("", "Sign an example of TYPE (or a body) as Telnyx does, POST it, print the answer. send --list lists the types."),
+    "  telnyx-relay replay DEAD-LETTER-FILE (--check | --to URL",
+    "      [--private-key FILE])",
+    ...command("", "Re-check dead letters (signature with the configured keys, age ignored; validity with this build); with --to, POST the now-valid ones."),
     ...command("  telnyx-relay help", "Show this help (also -h, --help)."),
     ...command("  telnyx-relay -V, --version", "Show the version."),
     "",
@@ -95,6 +103,7 @@ export function helpText(version: string): string {
     "    --forward-url https://app.example.com/hooks --spool-dir /var/lib/telnyx",
     "  TELNYX_PUBLIC_KEY=... telnyx-relay --nats-url nats://n1:4222,nats://n2:4222",
     "  TELNYX_RELAY_PORT=8080 telnyx-relay healthcheck",
+    "  telnyx-relay keygen",
     "",
   ].join("\n");
 }

@@ -1,6 +1,6 @@
 // Flags + environment → Config, or every problem found. Pure apart from the injected readFile.
 import type { KeyObject } from "node:crypto";
-import type { LogLevel } from "../lib/log.ts";
+import type { LogFormat, LogLevel } from "../lib/log.ts";
 import type { Env } from "./env.ts";
 import { loadKeys } from "./load-keys.ts";
 import type { NatsConfig } from "./nats-config.ts";
@@ -25,6 +25,8 @@ export interface Config {
   readonly requestTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
   readonly logLevel: LogLevel;
+  /** How log lines are written (`--log-format`). */
+  readonly logFormat: LogFormat;
   /** 0: no deduplication. */
   readonly dedupWindowMs: number;
   /** `--events` patterns: only matching CloudEvents types are handed on; empty: every type. */
@@ -109,6 +111,7 @@ export function loadConfig(flags: ReadonlyMap<OptionName, readonly string[]>, en
     requestTimeoutMs: reader.withDefault("request-timeout"),
     shutdownTimeoutMs: reader.withDefault("shutdown-timeout"),
     logLevel: reader.withDefault("log-level"),
+    logFormat: reader.withDefault("log-format"),
     dedupWindowMs: reader.withDefault("dedup-window"),
     events: reader.each("events").values.map((item) => item.value),
     workers: reader.withDefault("workers"),

@@ -8,7 +8,7 @@
  */
 import type { KeyObject } from "node:crypto";
 import { parsePublicKey } from "../crypto/public-key.ts";
-import type { LogLevel } from "../lib/log.ts";
+import type { LogFormat, LogLevel } from "../lib/log.ts";
 import { parseForwardUrl, parseHeader, parseSecret } from "./forward-values.ts";
 import { parseEventPattern } from "../events/event-filter.ts";
 import { parseNatsUrls, parseSubjectTemplate } from "./nats-values.ts";
@@ -18,6 +18,7 @@ import {
   MAX_SPOOL_BYTES,
   parseDurationMs,
   parseDurationSeconds,
+  parseLogFormat,
   parseLogLevel,
   parseNonBlank,
   parsePath,
@@ -121,7 +122,7 @@ export const OPTIONS = {
   "dead-letter-file": option({
     env: "TELNYX_RELAY_DEAD_LETTER_FILE", value: "PATH", default: "telnyx-relay-dead-letter.jsonl", parse: parseNonBlank, group: "output",
     help: "JSON-lines file where signed but invalid events are kept.",
-    doc: "JSON-lines file (in the working directory by default) where signed but invalid deliveries are kept. Opened (created, empty) at start-up, so a location that cannot be written is a start-up error.",
+    doc: "JSON-lines file (in the working directory by default) where signed but invalid deliveries are kept. Created with the first dead letter; checked at start-up (the file writable, or its directory), so a location that cannot be written is a start-up error.",
   }),
   "dead-letter-max-bytes": option({
     env: "TELNYX_RELAY_DEAD_LETTER_MAX_BYTES", value: "SIZE", default: "64MiB", parse: (text) => parseSize(text, MAX_SPOOL_BYTES), group: "output",
@@ -247,6 +248,11 @@ export const OPTIONS = {
     env: "TELNYX_RELAY_LOG_LEVEL", value: "LEVEL", default: "info", parse: parseLogLevel, group: "logging",
     help: "debug, info, warn or error. Logs are JSON lines on stderr.",
     doc: "`debug`, `info`, `warn` or `error`.",
+  }),
+  "log-format": option<LogFormat>({
+    env: "TELNYX_RELAY_LOG_FORMAT", value: "FORMAT", default: "json", parse: parseLogFormat, group: "logging",
+    help: "json (one object a line) or text (time level message key=value), for a terminal.",
+    doc: "`json`: one JSON object a line on stderr; `text`: `time level message key=value …`, one line each, for people reading logs in a terminal.",
   }),
 };
 

@@ -1,6 +1,6 @@
 // Parsers of option values: text in, a Parsed value out. Pure; each message says what is wrong in
 // words that follow the option's name (`--port: "70000" is not a port number (0-65535)`).
-import { LOG_LEVELS, type LogLevel } from "../lib/log.ts";
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "../lib/log.ts";
 import { RESERVED_PATHS } from "../lib/routes.ts";
 import { fail, ok, type Parsed } from "./parsed.ts";
 
@@ -128,6 +128,20 @@ export function parsePath(text: string): Parsed<string> {
  */
 export function parseLogLevel(text: string): Parsed<LogLevel> {
   return (LOG_LEVELS as readonly string[]).includes(text) ? ok(text as LogLevel) : fail(`${JSON.stringify(text)} is not one of ${LOG_LEVELS.join(", ")}`);
+}
+
+/**
+ * Parses a log format.
+ *
+ * @param text The value.
+ * @returns `json` or `text`, or a problem.
+ * @example
+ * ```ts
+ * parseLogFormat("text"); // { ok: true, value: "text" }
+ * ```
+ */
+export function parseLogFormat(text: string): Parsed<LogFormat> {
+  return (LOG_FORMATS as readonly string[]).includes(text) ? ok(text as LogFormat) : fail(`${JSON.stringify(text)} is not one of ${LOG_FORMATS.join(", ")}`);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { Buffer } from "node:buffer";
 import { createPublicKey, type KeyObject } from "node:crypto";
+import { isEd25519Point } from "./ed25519-point.ts";
 import { decodeStrictBase64 } from "./strict-base64.ts";
 
 // DER of SubjectPublicKeyInfo { AlgorithmIdentifier { id-Ed25519 (1.3.101.112) }, BIT STRING (32 bytes) }
@@ -14,7 +15,7 @@ const ED25519_SPKI_PREFIX = Buffer.from("302a300506032b6570032100", "hex");
  *
  * @param text The key text; surrounding whitespace is ignored.
  * @returns An Ed25519 public `KeyObject`.
- * @throws {SyntaxError} If the text is neither form.
+ * @throws {SyntaxError} If the text is neither form, or its 32 bytes are not a point on the curve.
  * @throws {TypeError} If it is a PEM key of another type than Ed25519.
  * @example
  * ```ts
@@ -31,7 +32,13 @@ export function parsePublicKey(text: string): KeyObject {
       `Cannot parse public key: expected base64 of 32 bytes (44 characters) or a PEM block, got ${trimmed.length} characters`,
     );
   }
+  checkPoint(raw);
   return createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, raw]), format: "der", type: "spki" });
+}
+
+// Node takes any 32 bytes (and every delivery would then fail 401): the key must be a curve point.
+function checkPoint(raw: Uint8Array): void {
+  if (!isEd25519Point(raw)) throw new SyntaxError("Cannot parse public key: the 32 bytes are not a point on the Ed25519 curve (RFC 8032 §5.1.3)");
 }
 
 // Exactly one PEM block and nothing else: OpenSSL's own PEM reader skips text it does not
@@ -56,5 +63,6 @@ function parsePem(pem: string): KeyObject {
   if (key.asymmetricKeyType !== "ed25519") {
     throw new TypeError(`Cannot use public key: it is ${key.asymmetricKeyType ?? "unknown"}, not ed25519`);
   }
+  checkPoint(key.export({ format: "der", type: "spki" }).subarray(ED25519_SPKI_PREFIX.length));
   return key;
 }

@@ -16,6 +16,10 @@ export type DeadLetter =
       readonly detail: string;
       /** The two Telnyx headers as received, so the record can be re-verified or replayed. */
       readonly headers: { readonly "telnyx-timestamp": string; readonly "telnyx-signature-ed25519": string };
+      /** The `Content-Type` as received, so `telnyx-relay replay` decodes the body as the relay did. */
+      readonly contentType?: string;
+      /** The TeXML per-kind path it came on (`<--path>/texml/<kind>`), which decides its type. */
+      readonly texmlKind?: string;
       /** The raw body as text when it is valid UTF-8 (Telnyx form bodies are ASCII)… */
       readonly body?: string;
       /** …or else as base64, so the record still verifies against its signature. */

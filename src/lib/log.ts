@@ -6,6 +6,12 @@ export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 /** One of {@link LOG_LEVELS}. */
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** How log lines are written: one JSON object each, or `time level message key=value …` for a terminal. */
+export const LOG_FORMATS = ["json", "text"] as const;
+
+/** One of {@link LOG_FORMATS}. */
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
 /** Fields of a log line beside `time`, `level` and `message`. */
 export type LogFields = Readonly<Record<string, unknown>>;
 
@@ -24,6 +30,7 @@ export interface Logger {
  * @param level The least severe level written.
  * @param now The clock, in milliseconds since the epoch.
  * @param context Fields on every line (a worker process's `worker` index).
+ * @param format `json` (the default), or `text`: see {@link formatLogLine}.
  * @returns The logger.
  * @example
  * ```ts
@@ -32,15 +39,42 @@ export interface Logger {
  * // {"time":"2026-11-27T08:00:00.000Z","level":"info","message":"listening","port":8080}
  * ```
  */
-export function createLogger(write: (line: string) => void, level: LogLevel, now: () => number, context?: LogFields): Logger {
+export function createLogger(write: (line: string) => void, level: LogLevel, now: () => number, context?: LogFields, format: LogFormat = "json"): Logger {
   const threshold = LOG_LEVELS.indexOf(level);
   const at = (lineLevel: LogLevel) => {
     if (LOG_LEVELS.indexOf(lineLevel) < threshold) return () => {};
     return (message: string, fields?: LogFields) => {
-      write(`${JSON.stringify({ time: new Date(now()).toISOString(), level: lineLevel, message, ...context, ...fields })}\n`);
+      const time = new Date(now()).toISOString();
+      write(format === "json" ? `${JSON.stringify({ time, level: lineLevel, message, ...context, ...fields })}\n` : formatLogLine(time, lineLevel, message, { ...context, ...fields }));
     };
   };
   return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
+}
+
+/**
+ * One log line as text, for people reading logs in a terminal: `time level message key=value …`.
+ * A value is written bare when it is a string of visible characters without `"` or `=`, else as
+ * JSON (so a line never spans two lines, and a value with spaces stays one value).
+ *
+ * @param time RFC 3339.
+ * @param level The line's level.
+ * @param message The message.
+ * @param fields The other fields.
+ * @returns The line, with its newline.
+ * @example
+ * ```ts
+ * formatLogLine("2026-11-27T08:00:00.000Z", "info", "listening", { port: 8080, path: "/webhooks/telnyx" });
+ * // "2026-11-27T08:00:00.000Z info listening port=8080 path=/webhooks/telnyx\n"
+ * ```
+ */
+export function formatLogLine(time: string, level: LogLevel, message: string, fields: LogFields): string {
+  let line = `${time} ${level} ${message.replace(/[\r\n]+/g, " ")}`;
+  for (const [key, value] of Object.entries(fields)) {
+    if (value === undefined) continue;
+    const bare = typeof value === "string" && /^[^\s"=]+$/.test(value);
+    line += ` ${key}=${bare ? value : JSON.stringify(value)}`;
+  }
+  return `${line}\n`;
 }
 
 /**

@@ -96,6 +96,8 @@ export function createRelay(options: RelayOptions): Relay {
         "telnyx-timestamp": String(delivery.timestampHeader),
         "telnyx-signature-ed25519": String(delivery.signatureHeader),
       },
+      ...(delivery.contentType === undefined ? {} : { contentType: delivery.contentType }),
+      ...(delivery.texmlKind === undefined ? {} : { texmlKind: delivery.texmlKind }),
       ...rawBody(bytes),
     });
     // "duplicate": the same delivery is in the file already, kept once.

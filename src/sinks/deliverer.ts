@@ -72,7 +72,7 @@ interface Attempt {
  * ```
  */
 export function createDeliverer(options: DelivererOptions): Deliverer {
-  // One closure of ~90 lines on purpose: pump, attempt, send and deadLetter share the queue, the
+  // One closure of ~100 lines on purpose: pump, attempt, send and deadLetter share the queue, the
   // backoff gate and the failure count; each of them is short.
   const { transport, ack, deadLetters, concurrency, baseDelayMs, maxDelayMs, random, now, log, metrics } = options;
   const ready = createQueue<Attempt>();
@@ -81,6 +81,17 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
   // Failures since the last success, and the timer that holds every attempt back meanwhile.
   let failures = 0;
   let gate: ReturnType<typeof setTimeout> | undefined;
+  // Since when the downstream has been failing (undefined: it is not): one warning when it starts,
+  // one info line when it answers again, whatever the number of attempts between (those are debug).
+  let failingSince: number | undefined;
+  let failedAttempts = 0;
+  const answered = (): void => {
+    failures = 0;
+    if (failingSince === undefined) return;
+    log.info("downstream recovered", { failedAttempts, failingForMs: now() - failingSince });
+    failingSince = undefined;
+    failedAttempts = 0;
+  };
 
   const pump = (): void => {
     while (!stopped && gate === undefined && running < concurrency && ready.size() > 0) {
@@ -112,15 +123,20 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
     const outcome = await transport.send(item.event);
     if (stopped) return;
     if (outcome.kind === "delivered") {
-      failures = 0;
+      answered();
       ack(item.event.id);
       metrics.forwarded((now() - item.event.acceptedAt) / 1000);
     } else if (outcome.kind === "refuse") {
-      failures = 0; // the downstream is up; it just does not want this one
+      answered(); // the downstream is up; it just does not want this one
       item.refused = { detail: outcome.detail, answer: outcome.answer };
     } else {
       metrics.retry();
       failures++;
+      failedAttempts++;
+      if (failingSince === undefined) {
+        failingSince = now();
+        log.warn("downstream failing; events stay spooled and are retried", { reason: outcome.reason, id: item.event.id });
+      }
       // The asked-for wait is a floor, never a reason to skip the backoff (a "Retry-After: 0" loop).
       const delay = Math.max(Math.min(outcome.afterMs ?? 0, MAX_RETRY_AFTER_MS), backoff(failures));
       log.debug("forward failed; retrying", { id: item.event.id, tries: item.tries, reason: outcome.reason, delayMs: Math.round(delay) });

@@ -75,6 +75,7 @@ describe("loadConfig() options from flags and environment variables", () => {
     ["request-timeout", "TELNYX_RELAY_REQUEST_TIMEOUT", "1m", "requestTimeoutMs", 60000, "40s"],
     ["shutdown-timeout", "TELNYX_RELAY_SHUTDOWN_TIMEOUT", "6", "shutdownTimeoutMs", 6000, "8s"],
     ["log-level", "TELNYX_RELAY_LOG_LEVEL", "debug", "logLevel", "debug", "error"],
+    ["log-format", "TELNYX_RELAY_LOG_FORMAT", "text", "logFormat", "text", "json"],
     ["dedup-window", "TELNYX_RELAY_DEDUP_WINDOW", "10m", "dedupWindowMs", 600000, "0"],
     ["workers", "TELNYX_RELAY_WORKERS", "4", "workers", 4, "2"],
   ];

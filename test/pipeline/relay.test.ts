@@ -128,6 +128,7 @@ describe("createRelay(): a signed delivery that is not a valid event", () => {
         reason: "invalid_event",
         detail: rejection.detail,
         headers: { "telnyx-timestamp": delivery.timestampHeader, "telnyx-signature-ed25519": delivery.signatureHeader },
+        contentType: FORM,
         body: INVALID_BODY,
       },
     ]);

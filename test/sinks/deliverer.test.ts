@@ -464,3 +464,44 @@ describe("createDeliverer() backoff", () => {
     assert.deepEqual(h.retryDelays(second.id), [2]);
   });
 });
+
+describe("createDeliverer() says when the downstream fails and recovers", () => {
+  test("one warning when it starts failing and one info line when it answers again, not one per attempt", async () => {
+    let clock = NOW;
+    const logs: Array<Record<string, unknown>> = [];
+    const quiet = harness({ now: () => clock, log: createLogger((line) => logs.push(JSON.parse(line) as Record<string, unknown>), "info", () => clock) });
+    const events = [spooled(), spooled(), spooled()];
+    for (const event of events) {
+      quiet.transport.script(event.id, [retry(undefined), retry(503), retry(undefined), retry(500), DELIVERED]);
+      clock += 1000;
+      quiet.deliverer.deliver(event);
+    }
+    await waitFor(() => quiet.acks.length === 3, "every ack");
+    assert.ok(quiet.counter("telnyx_relay_delivery_retries_total") >= 4);
+    const warnings = logs.filter((line) => line["level"] === "warn");
+    assert.equal(warnings.length, 1, JSON.stringify(logs));
+    assert.equal(warnings[0]?.["message"], "downstream failing; events stay spooled and are retried");
+    assert.equal(warnings[0]?.["reason"], "ECONNREFUSED");
+    const recovered = logs.filter((line) => line["message"] === "downstream recovered");
+    assert.equal(recovered.length, 1, JSON.stringify(logs));
+    assert.equal(recovered[0]?.["level"], "info");
+    assert.equal(recovered[0]?.["failedAttempts"], quiet.counter("telnyx_relay_delivery_retries_total"));
+    assert.equal(logs.length, 2, "nothing else at info");
+  });
+
+  test("a second outage is warned about again; a healthy downstream logs nothing", async () => {
+    const logs: Array<Record<string, unknown>> = [];
+    const h = harness({ log: createLogger((line) => logs.push(JSON.parse(line) as Record<string, unknown>), "info", () => NOW) });
+    const healthy = spooled();
+    h.deliverer.deliver(healthy);
+    await waitFor(() => h.acks.length === 1, "the first ack");
+    assert.deepEqual(logs, []);
+    for (let outage = 0; outage < 2; outage++) {
+      const event = spooled();
+      h.transport.script(event.id, [retry(502), DELIVERED]);
+      h.deliverer.deliver(event);
+      await waitFor(() => h.acks.includes(event.id), "the ack");
+    }
+    assert.deepEqual(logs.map((line) => line["message"]), ["downstream failing; events stay spooled and are retried", "downstream recovered", "downstream failing; events stay spooled and are retried", "downstream recovered"]);
+  });
+});

@@ -52,6 +52,7 @@ export async function startTestRelay(keys: TestKeys, overrides: Partial<Config> 
     requestTimeoutMs: optionDefault("request-timeout"),
     shutdownTimeoutMs: 5000,
     logLevel: "debug",
+    logFormat: optionDefault("log-format"),
     dedupWindowMs: optionDefault("dedup-window"),
     workers: optionDefault("workers"),
     events: [],
