@@ -59,7 +59,7 @@ export interface Metrics {
  * ```
  */
 export function createMetrics(eventTypes: readonly string[] = EVENT_TYPES.map((entry) => entry.type)): Metrics {
-  // One closure of ~85 lines on purpose: most of it is render(), the one place that writes every
+  // One closure of ~110 lines on purpose: most of it is render(), the one place that writes every
   // family out; the counters it reads are its own.
   const requests = new Map<number, number>();
   const failures = new Map<string, number>();

@@ -61,7 +61,7 @@ const PROMETHEUS_TYPE = "text/plain; version=0.0.4; charset=utf-8";
  * ```
  */
 export function createHttpHandler(options: HttpHandlerOptions) {
-  // One closure of ~85 lines on purpose: the routes, the refusal and the answer share the byte
+  // One closure of ~105 lines on purpose: the routes, the refusal and the answer share the byte
   // budget, the logger and the draining flag; each route is a few lines of it.
   const { path, bodyLimit, relay, log, draining, ready, metrics } = options;
   const texmlReply = options.texmlReply ?? DEFAULT_TEXML_REPLY;

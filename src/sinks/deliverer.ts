@@ -72,7 +72,7 @@ interface Attempt {
  * ```
  */
 export function createDeliverer(options: DelivererOptions): Deliverer {
-  // One closure of ~100 lines on purpose: pump, attempt, send and deadLetter share the queue, the
+  // One closure of ~130 lines on purpose: pump, attempt, send and deadLetter share the queue, the
   // backoff gate and the failure count; each of them is short.
   const { transport, ack, deadLetters, concurrency, baseDelayMs, maxDelayMs, random, now, log, metrics } = options;
   const ready = createQueue<Attempt>();

@@ -62,6 +62,9 @@ const MAX_PINGS_OUT = 2;
  * ```
  */
 export function createNatsConnection(options: NatsConnectionOptions): NatsConnection {
+  // One closure of ~150 lines on purpose: connecting, reconnecting, the keepalive and the requests
+  // in flight share one explicit connection state (the socket, its parser, the server pool); the
+  // protocol pieces themselves live in parser.ts, handshake.ts, pending.ts and server-pool.ts.
   const { log, random } = options;
   const pool = createServerPool(options.urls);
   const inbox = `_INBOX.${Math.floor(random() * 2 ** 48).toString(36)}${Math.floor(random() * 2 ** 48).toString(36)}.`;

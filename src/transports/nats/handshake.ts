@@ -54,6 +54,8 @@ export interface HandshakeOptions {
  * ```
  */
 export function handshake(url: URL, options: HandshakeOptions): Promise<Established> {
+  // One function of ~90 lines on purpose: the handshake is one sequence over one socket (INFO, the
+  // TLS upgrade, CONNECT, PING/PONG), each step a few lines that share its deadline and its failure.
   const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
   const port = Number(url.port || 4222);
   const where = `${url.hostname}:${port}`;
