@@ -71,9 +71,9 @@ try {
   const [packed] = JSON.parse(run("npm", ["pack", "--json", "--pack-destination", work], ROOT)) as Array<{ filename: string; files: Array<{ path: string }>; size: number }>;
   if (!packed) throw new Error("npm pack reported no tarball");
   const paths = packed.files.map((file) => file.path);
-  const stray = paths.filter((path) => !/^(package\.json|README\.md|LICENSE|bin\/telnyx-relay\.js|dist\/npm\/.+\.(js|d\.ts))$/.test(path));
-  check(stray.length === 0, `the tarball holds only package.json, README.md, the bin and dist/npm/ (${paths.length} files, ${packed.size} bytes)${stray.length ? `; also: ${stray.join(", ")}` : ""}`);
-  for (const needed of ["dist/npm/index.js", "dist/npm/index.d.ts", "dist/npm/main.js", "bin/telnyx-relay.js"]) check(paths.includes(needed), `it holds ${needed}`);
+  const stray = paths.filter((path) => !/^(package\.json|README\.md|LICENSE|bin\/telnyx-relay\.js|dist\/npm\/.+\.(js|d\.ts)|docs\/[a-z0-9-]+\.md)$/.test(path));
+  check(stray.length === 0, `the tarball holds only package.json, README.md, docs/*.md, the bin and dist/npm/ (${paths.length} files, ${packed.size} bytes)${stray.length ? `; also: ${stray.join(", ")}` : ""}`);
+  for (const needed of ["dist/npm/index.js", "dist/npm/index.d.ts", "dist/npm/main.js", "bin/telnyx-relay.js", "docs/library.md"]) check(paths.includes(needed), `it holds ${needed}`);
 
   const project = join(work, "project");
   mkdirSync(project);
