@@ -49,10 +49,12 @@ function anchorsOf(markdown: string): Set<string> {
   return anchors;
 }
 
-/** The link targets of a Markdown file, code spans left out, with their line numbers. */
+/** The link targets of a Markdown file (inline and reference definitions), code spans left out, with their line numbers. */
 function linksOf(markdown: string): Array<{ line: number; target: string }> {
   const links: Array<{ line: number; target: string }> = [];
   for (const { line, text } of proseLines(markdown)) {
+    const definition = /^\s{0,3}\[[^\]]+\]:\s*<?([^\s>]+)>?/.exec(text)?.[1]; // [name]: target
+    if (definition !== undefined) links.push({ line, target: definition });
     const prose = text.replace(/(`+)[\s\S]*?\1/g, "code");
     for (const match of prose.matchAll(/\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)) links.push({ line, target: match[1] ?? "" });
   }
@@ -98,12 +100,13 @@ test("anchorsOf() takes headings outside code blocks, and numbers repeated ones 
   assert.deepEqual([...anchors], ["title", "notes", "notes-1", "notes-2"]);
 });
 
-test("linksOf() finds links in prose and tables, not in code spans or fenced blocks", () => {
-  const markdown = "See [a](a.md#x) and `[b](b.md)`.\n| [`c`](c.md \"title\") |\n```md\n[d](d.md)\n```\n![e](e.png)\n";
+test("linksOf() finds links in prose, tables and reference definitions, not in code spans or fenced blocks", () => {
+  const markdown = "See [a](a.md#x) and `[b](b.md)`.\n| [`c`](c.md \"title\") |\n```md\n[d](d.md)\n```\n![e](e.png)\n[f]: f.md#y\n";
   assert.deepEqual(linksOf(markdown), [
     { line: 1, target: "a.md#x" },
     { line: 2, target: "c.md" },
     { line: 6, target: "e.png" },
+    { line: 7, target: "f.md#y" },
   ]);
 });
 
