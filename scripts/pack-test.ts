@@ -2,7 +2,7 @@
 // dist/npm/ through `prepack`), the tarball's file list, `npm install` of the tarball into a scratch
 // project with no network (it has no dependencies), then:
 //   - test/package/consumer/consumer.mjs, importing "telnyx-relay", on Node 20 and Node 24 and Deno;
-//   - test/package/consumer/consumer.ts and the README's examples/node-http.ts type-checked by tsc
+//   - test/package/consumer/consumer.ts and examples/node-http.ts (docs/library.md shows it) type-checked by tsc
 //     (module nodenext, strict), and examples/node-http.ts run on Node 24: a signed delivery 200, an
 //     unsigned one 401;
 //   - the installed bin on Node 24: --version, one signed event in, its line out, SIGTERM
@@ -44,7 +44,7 @@ const node20Version = execFileSync(options.node20, ["--version"], { encoding: "u
 check(node20Version.startsWith("v20."), `${options.node20} is Node 20 (${node20Version})`);
 check(process.versions.node.startsWith("24."), `this is Node 24 (${process.version})`);
 
-/** examples/node-http.ts (the README's), run on Node 24 from the scratch project: 200 signed, 401 not. */
+/** examples/node-http.ts (docs/library.md shows it), run on Node 24 from the scratch project: 200 signed, 401 not. */
 async function runExample(project: string): Promise<void> {
   const { publicKey, privateKey } = generateKeyPairSync("ed25519");
   const portalKey = publicKey.export({ format: "der", type: "spki" }).subarray(12).toString("base64");
@@ -71,9 +71,9 @@ try {
   const [packed] = JSON.parse(run("npm", ["pack", "--json", "--pack-destination", work], ROOT)) as Array<{ filename: string; files: Array<{ path: string }>; size: number }>;
   if (!packed) throw new Error("npm pack reported no tarball");
   const paths = packed.files.map((file) => file.path);
-  const stray = paths.filter((path) => !/^(package\.json|README\.md|LICENSE|bin\/telnyx-relay\.js|dist\/npm\/.+\.(js|d\.ts))$/.test(path));
-  check(stray.length === 0, `the tarball holds only package.json, README.md, the bin and dist/npm/ (${paths.length} files, ${packed.size} bytes)${stray.length ? `; also: ${stray.join(", ")}` : ""}`);
-  for (const needed of ["dist/npm/index.js", "dist/npm/index.d.ts", "dist/npm/main.js", "bin/telnyx-relay.js"]) check(paths.includes(needed), `it holds ${needed}`);
+  const stray = paths.filter((path) => !/^(package\.json|README\.md|LICENSE|bin\/telnyx-relay\.js|dist\/npm\/.+\.(js|d\.ts)|docs\/[a-z0-9-]+\.md)$/.test(path));
+  check(stray.length === 0, `the tarball holds only package.json, README.md, docs/*.md, the bin and dist/npm/ (${paths.length} files, ${packed.size} bytes)${stray.length ? `; also: ${stray.join(", ")}` : ""}`);
+  for (const needed of ["dist/npm/index.js", "dist/npm/index.d.ts", "dist/npm/main.js", "bin/telnyx-relay.js", "docs/library.md"]) check(paths.includes(needed), `it holds ${needed}`);
 
   const project = join(work, "project");
   mkdirSync(project);

@@ -1,4 +1,4 @@
-// The library surface, used the way its README section shows: verify the raw bytes, parse, validate.
+// The library surface, used the way docs/library.md shows: verify the raw bytes, parse, validate.
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { test } from "node:test";
@@ -6,7 +6,7 @@ import * as library from "../src/index.ts";
 import { SEED_BODY } from "../scripts/seed-event.ts";
 import { makeKeys, nowSeconds } from "./support/keys.ts";
 
-test("the library verifies, parses and validates the seed event as the README shows", () => {
+test("the library verifies, parses and validates the seed event as docs/library.md shows", () => {
   const keys = makeKeys();
   const verify = library.createVerifier({ keys: [library.parsePublicKey(keys.portalKey)], toleranceSeconds: 300, now: Date.now });
   const headers = library.signDelivery(keys.privateKey, SEED_BODY, nowSeconds());
@@ -21,7 +21,7 @@ test("the library verifies, parses and validates the seed event as the README sh
   assert.equal(library.statusOf("bad_signature"), 401);
 });
 
-test("the library verifies, decodes, recognises and validates the seed event with the registry, as the README shows", () => {
+test("the library verifies, decodes, recognises and validates the seed event with the registry, as docs/library.md shows", () => {
   const keys = makeKeys();
   const verify = library.createVerifier({ keys: [library.parsePublicKey(keys.portalKey)], toleranceSeconds: 300, now: Date.now });
   const headers = library.signDelivery(keys.privateKey, SEED_BODY, nowSeconds());

@@ -45,7 +45,7 @@ describe("relay replicas and a 3-node JetStream cluster", { skip }, () => {
     root = mkdtempSync(join(tmpdir(), "telnyx-relay-nats-cluster-"));
     cluster = await startNats({ dir: join(root, "nats"), nodes: 3 });
     client = await natsClient(cluster.urls);
-    // The stream the README tells users to create.
+    // The stream docs/nats.md tells users to create.
     const documented = JSON.parse(readFileSync(new URL("../../deploy/nats-stream.json", import.meta.url), "utf8")) as { name: string; subjects: string[]; num_replicas: 3 };
     await createStream(client, { name: documented.name, subjects: documented.subjects, replicas: documented.num_replicas, base: documented });
   });
@@ -129,7 +129,7 @@ describe("relay replicas and a 3-node JetStream cluster", { skip }, () => {
 
   test(
     "kill -9 of a spooled relay while the cluster is down; relay restarted, cluster back: everything answered 200 arrives",
-    { skip: isDeno && "under deno run without --allow-run a killed relay's spool lock cannot be judged stale, so the restart refuses it (README, Deno)" },
+    { skip: isDeno && "under deno run without --allow-run a killed relay's spool lock cannot be judged stale, so the restart refuses it (docs/deno.md)" },
     async () => {
     const spool = join(root, "spool");
     const args = relayArgs("spooled", cluster.urls, ["--spool-dir", spool, "--retry-max-delay", "1s"]);

@@ -44,10 +44,10 @@ test("package.json exports the compiled library, types first, from src/index.ts"
   for (const target of Object.values(root)) assert.equal(sourceOf(target), "src/index.ts");
 });
 
-test("the bin exists, and the tarball's files are the bin and dist/npm/ only", () => {
+test("the bin exists, and the tarball's files are the bin, dist/npm/ and docs/ (the README links it) only", () => {
   assert.deepEqual(Object.values(pkg.bin), ["bin/telnyx-relay.js"]);
   assert.ok(exists("bin/telnyx-relay.js"));
-  assert.deepEqual(pkg.files, ["bin/telnyx-relay.js", "dist/npm/"]);
+  assert.deepEqual(pkg.files, ["bin/telnyx-relay.js", "dist/npm/", "docs/"]);
   assert.equal(pkg.dependencies, undefined, "zero runtime dependencies");
   assert.equal(pkg.scripts.prepack, "npm run build:lib");
 });
@@ -64,5 +64,6 @@ test("deno.json: a JSR name, package.json's version, the library's entry point",
   assert.equal(deno.exports, "./src/index.ts");
   assert.ok(exists(deno.exports));
   assert.ok(deno.publish.include.includes("src/"));
+  assert.ok(deno.publish.include.includes("docs/"), "the README links docs/");
   assert.equal(deno.license, "MIT");
 });
