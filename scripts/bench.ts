@@ -1,6 +1,6 @@
 // npm run bench: telnyx-relay's throughput, latency and memory against the ceiling, against what a
 // user would write instead, and under redeliveries, measured in one run on the same machine. What
-// each server is, what is checked and how the figures are computed: README.md, "Performance".
+// each server is, what is checked and how the figures are computed: docs/performance.md.
 //
 //   npm run bench                                  3 rounds × 10 s per server, table on stdout
 //   npm run bench -- --smoke                       a few seconds, one round: correctness only (CI)

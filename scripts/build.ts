@@ -36,7 +36,7 @@ const SEA_FUSE = "NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2";
 const { values: options } = parseArgs({
   options: {
     arch: { type: "string", default: process.arch },
-    // Measured (README, "The single executable"): the code cache saves ~2 ms of a ~39 ms start for
+    // Measured (docs/container.md, "The single executable"): the code cache saves ~2 ms of a ~39 ms start for
     // 30 KB; a snapshot is no faster than it and 7 MiB larger.
     "code-cache": { type: "boolean", default: true },
     snapshot: { type: "boolean", default: false },

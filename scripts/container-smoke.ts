@@ -63,7 +63,10 @@ const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
 const post = async (body: string, headers: Record<string, string>): Promise<{ status: number; json: Record<string, unknown> }> => {
   const response = await fetch(`${base}/webhooks/telnyx`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", ...headers }, body });
-  return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+  // A TeXML callback's 200 is a TeXML document with the outcome in the relay's headers; refusals are JSON.
+  const text = await response.text();
+  const outcome = response.headers.get("telnyx-relay-status");
+  return { status: response.status, json: outcome === null ? (JSON.parse(text) as Record<string, unknown>) : { status: outcome, id: response.headers.get("telnyx-relay-event-id") } };
 };
 const signed = (body: string): Record<string, string> => ({ ...signDelivery(privateKey, body, Math.floor(Date.now() / 1000)) });
 

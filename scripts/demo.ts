@@ -58,8 +58,10 @@ for (const example of EXAMPLES) {
     body: example.body,
   });
   const answer = (await response.text()).trim();
-  say(`the relay answered ${response.status} ${answer}`);
-  if (response.status !== 200 || !answer.includes('"accepted"')) {
+  // A TeXML callback is answered with a TeXML document, its outcome in a header; a JSON webhook with JSON.
+  const status = response.headers.get("telnyx-relay-status");
+  say(`the relay answered ${response.status}${status === null ? "" : ` (Telnyx-Relay-Status: ${status})`} ${answer}`);
+  if (response.status !== 200 || !(status === "accepted" || answer.includes('"accepted"'))) {
     process.exitCode = 1;
     break;
   }

@@ -7,7 +7,7 @@
 //
 // Rounds alternate the two readers on fresh requests, so a noisy, shared machine slows both alike.
 // It prints ns per request for each, and the difference as a share of the CPU time one request costs
-// the relay in stdout mode (83 µs, README "Performance", of which the relay's own code is 4–6 µs).
+// the relay in stdout mode (83 µs, docs/performance.md, of which the relay's own code is 4–6 µs).
 import { createServer, type IncomingMessage } from "node:http";
 import { connect, type AddressInfo } from "node:net";
 import process from "node:process";

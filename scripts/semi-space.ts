@@ -12,5 +12,5 @@
 // generation means more scavenges: 2 MB costs ~7% of throughput for ~22 MB less memory. 8 MB keeps
 // the throughput within a few % of the ceiling at about half the memory of V8's default.
 // In the binary, NODE_OPTIONS cannot change it (the baked-in flag comes after and wins): build another
-// with `npm run build -- --semi-space N` (README, Performance).
+// with `npm run build -- --semi-space N` (docs/performance.md).
 export const SEMI_SPACE_MB = 8;

@@ -20,7 +20,7 @@ export interface RequestHeaders {
 // from Telnyx-like requests of 11 headers, the two readers alternated in one run, medians of 5
 // rounds of 20,000; 2-vCPU shared VM, 2026-11-29): Node 24.21 0.47–0.96 µs here against 4.3–6.4 µs
 // for headersDistinct, Deno 2.9.6 0.44–0.88 µs against 2.2–4.1 µs. The 3.9–5.4 µs saved on Node is
-// 5–6.5% of the 83 µs of CPU a relayed request costs (README "Performance"), as much as the relay's
+// 5–6.5% of the 83 µs of CPU a relayed request costs (docs/performance.md), as much as the relay's
 // own parsing, validating and encoding together (4–6 µs), and the gap to the 1.0× baseline target;
 // so it stays. (A wrk A/B on the same shared machine swung 1,495–2,704 req/s between rounds of one
 // server: too noisy to see a difference of this size end to end.)

@@ -11,7 +11,6 @@ import { encodeForm, SEED_BODY, SEED_FIELDS } from "../../scripts/seed-event.ts"
 import type { NatsConnection } from "../../src/transports/nats/connection.ts";
 import { startChildRelay, type ChildRelay } from "../support/child-relay.ts";
 import { outcomeOf, postSigned } from "../support/http.ts";
-import { isDeno } from "../support/runtime.ts";
 import { makeKeys } from "../support/keys.ts";
 import { createStream, natsClient, readStream, retrying, streamLeader } from "../support/nats-jetstream.ts";
 import { natsSkip, startNats, type NatsCluster } from "../support/nats-server.ts";
@@ -129,7 +128,6 @@ describe("relay replicas and a 3-node JetStream cluster", { skip }, () => {
 
   test(
     "kill -9 of a spooled relay while the cluster is down; relay restarted, cluster back: everything answered 200 arrives",
-    { skip: isDeno && "under deno run without --allow-run a killed relay's spool lock cannot be judged stale, so the restart refuses it (docs/deno.md)" },
     async () => {
     const spool = join(root, "spool");
     const args = relayArgs("spooled", cluster.urls, ["--spool-dir", spool, "--retry-max-delay", "1s"]);

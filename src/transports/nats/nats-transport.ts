@@ -105,7 +105,7 @@ async function checkStartUp(config: NatsConfig, connection: ReturnType<typeof cr
     throw new Error(`NATS: cannot list the JetStream streams: ${(error as Error).message}`);
   }
   if (streams.length === 0) {
-    throw new Error(`NATS: no JetStream stream captures the subject ${probe}; create one (see the README, "Publishing to NATS JetStream") — the relay never creates streams`);
+    throw new Error(`NATS: no JetStream stream captures the subject ${probe}; create one (see docs/nats.md) — the relay never creates streams`);
   }
   deps.log.debug("nats connected", { servers, subject: config.subject, streams });
 }
