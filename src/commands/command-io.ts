@@ -9,7 +9,7 @@ export interface CommandIo {
   readonly usage: (message: string) => number;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly readFile: (path: string) => Buffer;
-  /** Creates a file that must not exist yet (throws EEXIST), with this mode. */
+  /** Creates a file that must not exist yet (throws EEXIST), with this mode; its directory is made if missing. */
   readonly writeNewFile: (path: string, text: string, mode: number) => Promise<void>;
   /** The clock, in milliseconds since the epoch. */
   readonly now: () => number;
@@ -27,7 +27,8 @@ export interface CommandIo {
  */
 export async function processIo(env: Readonly<Record<string, string | undefined>>): Promise<CommandIo> {
   const { readFileSync } = await import("node:fs");
-  const { writeFile } = await import("node:fs/promises");
+  const { mkdir, writeFile } = await import("node:fs/promises");
+  const { dirname } = await import("node:path");
   const { default: process } = await import("node:process");
   return {
     stdout: (text) => process.stdout.write(text),
@@ -38,7 +39,11 @@ export async function processIo(env: Readonly<Record<string, string | undefined>
     },
     env,
     readFile: (path) => Buffer.from(readFileSync(path)),
-    writeNewFile: (path, text, mode) => writeFile(path, text, { flag: "wx", mode }),
+    writeNewFile: async (path, text, mode) => {
+      // keygen --out DIR: a directory that does not exist yet is made (owner-only, like the key).
+      await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+      await writeFile(path, text, { flag: "wx", mode });
+    },
     now: Date.now,
   };
 }

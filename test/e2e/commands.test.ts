@@ -50,6 +50,13 @@ describe("keygen", () => {
     assert.equal(statSync(keyFile).mode & 0o777, 0o600);
   });
 
+  test("--out a directory that does not exist yet: it is made, and the key written into it", async () => {
+    const nested = join(dir, "new", "keys");
+    const { code, stderr } = await runRelay(["keygen", "--out", nested]);
+    assert.equal(code, 0, stderr);
+    assert.equal(statSync(join(nested, "telnyx-test-private-key.pem")).mode & 0o777, 0o600);
+  });
+
   test("refuses to overwrite an existing key file (exit 1), leaving it as it was", async () => {
     const before = readFileSync(keyFile, "utf8");
     const { code, stdout, stderr } = await runRelay(["keygen", "--out", dir]);
