@@ -12,7 +12,7 @@ import type { NatsConnection } from "../../src/transports/nats/connection.ts";
 import { startChildRelay, type ChildRelay } from "../support/child-relay.ts";
 import { outcomeOf, postSigned } from "../support/http.ts";
 import { makeKeys } from "../support/keys.ts";
-import { createStream, natsClient, readStream, retrying, streamLeader } from "../support/nats-jetstream.ts";
+import { createStream, jsApi, natsClient, readStream, retrying, streamLeader } from "../support/nats-jetstream.ts";
 import { natsSkip, startNats, type NatsCluster } from "../support/nats-server.ts";
 
 const skip = natsSkip();
@@ -164,7 +164,20 @@ describe("relay replicas and a 3-node JetStream cluster", { skip }, () => {
 
   // Last: the node stays in lame-duck mode until the cluster is stopped.
   test("a server entering lame-duck mode: the relay, given only that server, moves to one the cluster advertised", async () => {
-    const relay = await startChildRelay({ env: { TELNYX_PUBLIC_KEY: keys.portalKey }, args: relayArgs("ldm", [cluster.urls[1] as string]) });
+    // After the kills above, wait until the cluster answers JetStream requests through that server
+    // (the relay checks its stream at start-up, within --nats-timeout).
+    await streamLeader(client, STREAM);
+    const only = await natsClient([cluster.urls[1] as string]);
+    try {
+      await retrying("JetStream through n2", async () => {
+        const names = await jsApi(only, "$JS.API.STREAM.NAMES", {});
+        if (names.error !== undefined) throw new Error(JSON.stringify(names.error));
+      });
+    } finally {
+      await only.close();
+    }
+    // A roomier start-up deadline than the default 1.5 s: the suite's other files run meanwhile.
+    const relay = await startChildRelay({ env: { TELNYX_PUBLIC_KEY: keys.portalKey }, args: relayArgs("ldm", [cluster.urls[1] as string], ["--nats-timeout", "5s"]) });
     try {
       assert.equal((await postSigned(relay.url, keys.privateKey, eventBody(3000))).status, 200);
       cluster.signal("n2", "SIGUSR2");
