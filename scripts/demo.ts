@@ -52,6 +52,9 @@ const url = `http://127.0.0.1:${port}${path}`;
 for (const example of EXAMPLES) {
   say(`POST ${example.texmlKind === undefined ? url : `${url}/texml/${example.texmlKind}`} with an example ${example.type} event, signed with a throwaway key`);
   const target = example.texmlKind === undefined ? url : `${url}/texml/${example.texmlKind}`;
+  if (example.type === "com.telnyx.webhook" || example.type === "com.telnyx.texml.callback") {
+    say("(a type the relay does not know: it is handed on as a generic event, with one warning per kind in the log)");
+  }
   const response = await fetch(target, {
     method: "POST",
     headers: { "content-type": example.contentType, ...signDelivery(privateKey, example.body, Math.floor(Date.now() / 1000)) },

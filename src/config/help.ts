@@ -69,7 +69,7 @@ export function helpText(version: string): string {
   };
   return [
     ...paragraph(
-      `telnyx-relay ${version}: receives Telnyx webhooks, verifies their Ed25519 signatures, and writes each valid TeXML REFER status callback to stdout as one CloudEvents JSON line.`,
+      `telnyx-relay ${version}: receives Telnyx webhooks, verifies their Ed25519 signatures, and hands each valid event (every TeXML callback and JSON webhook) on as one CloudEvents JSON line: to stdout, an HTTP downstream or NATS JetStream.`,
     ),
     "",
     "Usage:",
