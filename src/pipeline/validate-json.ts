@@ -86,12 +86,13 @@ export function validateJsonEvent(type: JsonEventType, body: JsonBody): { ok: tr
   if (problems.length > 0) return reject("invalid_event", problems.join("; "));
   const subject = type.subject === undefined ? undefined : payload?.[type.subject];
   const connection = payload?.connection_id;
+  // toWellFormed: a JSON escape can make a lone surrogate, on which encodeURIComponent throws.
   return {
     ok: true,
     event: {
       media: "json",
       type: type.type,
-      source: typeof connection === "string" && connection !== "" ? `urn:telnyx:connection:${encodeURIComponent(connection)}` : "urn:telnyx:webhook",
+      source: typeof connection === "string" && connection !== "" ? `urn:telnyx:connection:${encodeURIComponent(connection.toWellFormed())}` : "urn:telnyx:webhook",
       subject: typeof subject === "string" && subject !== "" ? subject : undefined,
       time: occurredAt,
       eventType: type.generic ? body.eventType : undefined,

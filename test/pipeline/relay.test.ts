@@ -154,6 +154,17 @@ describe("createRelay(): a signed delivery that is not a valid event", () => {
   });
 });
 
+describe("createRelay(): a signed JSON webhook with a lone surrogate in a JSON escape", () => {
+  test("is handed on (its source spelt with U+FFFD), not a 500", async () => {
+    const { relay, handed } = makeRelay();
+    const body = '{"data":{"event_type":"call.hangup","id":"lone-1","record_type":"event","occurred_at":"2024-01-15T10:30:00Z","payload":{"connection_id":"\\ud800"}}}';
+    const outcome = await relay(signed(body, NOW_SECONDS, keys.privateKey, "application/json"));
+    assert.equal(outcome.ok, true);
+    assert.equal(handed.length, 1);
+    assert.equal(JSON.parse(handed[0]?.json as string).source, "urn:telnyx:connection:%EF%BF%BD");
+  });
+});
+
 describe("createRelay(): a signed, invalid delivery and a bounded dead-letter file", () => {
   test("→ 503 dead_letter_unavailable naming the limit when the file is full; nothing is written", async () => {
     const { relay, handed, deadLetterLines } = makeRelay(undefined, undefined, 64);
