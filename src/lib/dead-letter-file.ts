@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import type { FileHandle } from "node:fs/promises";
 import { createIdTable, type IdTable } from "./id-table.ts";
 import { splitLines } from "./split-lines.ts";
+import { writeFully } from "./write-fully.ts";
 
 /**
  * A signed delivery that could not become an event (`invalid_event`), or an event the downstream
@@ -140,8 +141,15 @@ export function createDeadLetterFile(path: string, options: DeadLetterOptions = 
         refused++;
         return "full";
       }
-      await file.handle.write(line);
-      await file.handle.datasync();
+      try {
+        // Every byte or none: one write may take fewer bytes than given (a nearly full disk), and a
+        // record cut short would be "kept" and lost, and would garble the next one.
+        await writeFully(file.handle, Buffer.from(line));
+        await file.handle.datasync();
+      } catch (error) {
+        await file.handle.truncate(file.bytes).catch(() => {});
+        throw error;
+      }
       file.bytes += size;
       bytes = file.bytes;
       file.seen.add(key, 0);
