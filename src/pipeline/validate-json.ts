@@ -86,13 +86,13 @@ export function validateJsonEvent(type: JsonEventType, body: JsonBody): { ok: tr
   if (problems.length > 0) return reject("invalid_event", problems.join("; "));
   const subject = type.subject === undefined ? undefined : payload?.[type.subject];
   const connection = payload?.connection_id;
-  // toWellFormed: a JSON escape can make a lone surrogate, on which encodeURIComponent throws.
+  // wellFormed: a JSON escape can make a lone surrogate, on which encodeURIComponent throws.
   return {
     ok: true,
     event: {
       media: "json",
       type: type.type,
-      source: typeof connection === "string" && connection !== "" ? `urn:telnyx:connection:${encodeURIComponent(connection.toWellFormed())}` : "urn:telnyx:webhook",
+      source: typeof connection === "string" && connection !== "" ? `urn:telnyx:connection:${encodeURIComponent(wellFormed(connection))}` : "urn:telnyx:webhook",
       subject: typeof subject === "string" && subject !== "" ? subject : undefined,
       time: occurredAt,
       eventType: type.generic ? body.eventType : undefined,
@@ -106,4 +106,12 @@ export function validateJsonEvent(type: JsonEventType, body: JsonBody): { ok: tr
 function describe(value: unknown): string {
   if (value === undefined) return "(missing)";
   return typeof value === "string" ? quoteReceived(value) : `(${kindOf(value)})`;
+}
+
+// A lone UTF-16 surrogate (no partner on the right side).
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/** `text` with each lone surrogate replaced by U+FFFD: what `toWellFormed()` does (not in the ES2023 library the package's Node 20 build is checked against). */
+function wellFormed(text: string): string {
+  return text.replace(LONE_SURROGATE, "\ufffd");
 }
