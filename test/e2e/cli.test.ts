@@ -16,18 +16,12 @@ import { FORM, postSigned, outcomeOf } from "../support/http.ts";
 import { runRelay, startChildRelay } from "../support/child-relay.ts";
 import { isDeno } from "../support/runtime.ts";
 import { makeKeys, nowSeconds } from "../support/keys.ts";
+import { until } from "../support/wait.ts";
 
 const keys = makeKeys();
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "telnyx-relay-e2e-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
-/** Resolves once `condition` holds (checked every 10 ms), or fails after 10 s. */
-async function until(condition: () => boolean): Promise<void> {
-  for (let waited = 0; !condition(); waited += 10) {
-    if (waited > 10_000) assert.fail("timed out");
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 const deadLetterArgs = ["--dead-letter-file", join(dir, "dead.jsonl")];
 
 describe("start-up and usage", () => {

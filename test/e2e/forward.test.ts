@@ -17,6 +17,7 @@ import { freePort, startDownstream } from "../support/downstream.ts";
 import { startRawDownstream } from "../support/raw-downstream.ts";
 import { postSigned, outcomeOf } from "../support/http.ts";
 import { makeKeys } from "../support/keys.ts";
+import { until } from "../support/wait.ts";
 
 const keys = makeKeys();
 const hasOpenssl = spawnSync("openssl", ["version"], { stdio: "ignore" }).status === 0;
@@ -33,15 +34,6 @@ function eventBody(n: number): string {
 async function stopped(relay: ChildRelay): Promise<void> {
   if (relay.child.exitCode === null && relay.child.signalCode === null) relay.child.kill("SIGTERM");
   await relay.exited;
-}
-
-/** Polls `condition` every 20 ms, failing after `ms` (a bound on the wait, not a timing assertion). */
-async function eventually(condition: () => boolean, what: string, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 describe("synchronous forwarding (no spool)", () => {
@@ -204,7 +196,7 @@ describe("spooled forwarding", () => {
         assert.equal(answer.status, 200, answer.text);
         ids.push(outcomeOf(answer).id);
       }
-      await eventually(() => ids.every((id) => (tries.get(id) ?? 0) >= 2), "every event to be retried and acknowledged");
+      await until(() => ids.every((id) => (tries.get(id) ?? 0) >= 2), "every event to be retried and acknowledged");
       // The acknowledgement is recorded just after the downstream answers: poll the metrics.
       let metrics = "";
       for (let i = 0; i < 100 && !/^telnyx_relay_spool_depth 0$/m.test(metrics); i++) {
@@ -236,7 +228,7 @@ describe("spooled forwarding", () => {
         ids.push(outcomeOf(answer).id);
       }
       const attempts = (id: string): number => downstream.received.filter((seen) => seen === id).length;
-      await eventually(() => ids.every((id) => attempts(id) >= 3), "every event to get its whole answer");
+      await until(() => ids.every((id) => attempts(id) >= 3), "every event to get its whole answer");
       let metrics = "";
       for (let i = 0; i < 100 && !/^telnyx_relay_spool_depth 0$/m.test(metrics); i++) {
         if (i > 0) await new Promise((resolve) => setTimeout(resolve, 20));
@@ -266,7 +258,7 @@ describe("spooled forwarding", () => {
       assert.equal(answer.status, 200);
       const { id } = outcomeOf(answer);
       // The file is created with its first record.
-      await eventually(() => existsSync(deadLetterFile) && readFileSync(deadLetterFile, "utf8").includes(id), "the dead letter");
+      await until(() => existsSync(deadLetterFile) && readFileSync(deadLetterFile, "utf8").includes(id), "the dead letter");
       const record = JSON.parse(readFileSync(deadLetterFile, "utf8").trim().split("\n").at(-1) as string);
       assert.equal(record.reason, "downstream_rejected");
       assert.equal(record.id, id);
@@ -369,7 +361,7 @@ describe("spooled forwarding", () => {
       }
     };
     const senders = Promise.all(Array.from({ length: 8 }, sender));
-    await eventually(() => answered.size >= 100, "100 answered events");
+    await until(() => answered.size >= 100, "100 answered events");
     first.child.kill("SIGKILL");
     await senders;
     assert.equal((await first.exited).signal, "SIGKILL");
@@ -380,7 +372,7 @@ describe("spooled forwarding", () => {
       try {
         assert.ok(Number(second.logs[0]?.recovered) > 0, "the listening line says how many events were recovered");
         const ids = (): Set<string> => new Set(downstream.received.map((request) => String(request.headers["ce-id"])));
-        await eventually(() => [...answered].every((id) => ids().has(id)), "every answered event downstream", 30_000);
+        await until(() => [...answered].every((id) => ids().has(id)), "every answered event downstream", 30_000);
       } finally {
         await stopped(second);
       }
