@@ -9,7 +9,7 @@ import type { Outgoing, SendOutcome } from "../../src/transports/transport.ts";
 import { createLogger } from "../../src/lib/log.ts";
 import { createMetrics, type Metrics } from "../../src/lib/metrics.ts";
 import { createDeadLetterFile, type BoundedDeadLetterFile, type DeadLetter } from "../../src/lib/dead-letter-file.ts";
-import { deferred, type Deferred, until } from "../support/wait.ts";
+import { deferred, type Deferred, settle, until } from "../support/wait.ts";
 
 /** What the spool hands the deliverer: an encoded event and when the relay accepted it. */
 interface Spooled {
@@ -18,8 +18,6 @@ interface Spooled {
   readonly acceptedAt: number;
 }
 
-/** Lets timers of a few ms fire: used only before asserting that something did NOT happen. */
-const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 const NOW = 1_795_420_800_000;
 const dir = await mkdtemp(join(tmpdir(), "telnyx-relay-deliverer-"));
@@ -189,7 +187,8 @@ describe("createDeliverer() outcomes", () => {
     h.deliverer.deliver(first);
     await until(() => h.retryDelays(first.id).length === 1, "the 429");
     h.deliverer.deliver(second);
-    await pause(30);
+    // deliver() decides at once (the gate is shut for 60 s); whatever it started would have begun by now.
+    await settle();
     assert.deepEqual(h.retryDelays(first.id), [60_000]);
     assert.equal(transport.callsFor(second.id), 0, "nothing is sent while the downstream asked to wait");
     assert.equal(h.deliverer.outstanding(), 2);
@@ -315,13 +314,13 @@ describe("createDeliverer().stop()", () => {
     h.deliverer.stop();
     const calls = transport.calls.length;
     gate.resolve(DELIVERED);
-    await pause(20);
+    await until(() => h.deliverer.outstanding() === 0, "the in-flight send to end");
     assert.deepEqual(h.acks, []);
     assert.equal(h.counter("telnyx_relay_events_forwarded_total"), 0);
     assert.equal(h.deliverer.outstanding(), 0, "the pending retry was dropped and the in-flight send has ended");
     // An event enqueued after stop() is not sent either (it stays in the spool for the next start).
     h.deliverer.deliver(spooled());
-    await pause(20);
+    await settle();
     assert.equal(transport.calls.length, calls, "no transport after stop()");
     assert.deepEqual(h.acks, []);
   });
@@ -354,7 +353,7 @@ describe("createDeliverer().stop()", () => {
       await until(() => writes.length === 1, "the dead-letter write");
       h.deliverer.stop();
       written.resolve(true);
-      await pause(10);
+      await until(() => h.deliverer.outstanding() === 0, "the attempt to end");
       assert.deepEqual(h.acks, []);
     },
   );
@@ -375,7 +374,8 @@ describe("createDeliverer().stop()", () => {
       await until(() => writes === 1, "the dead-letter write");
       h.deliverer.stop();
       written.resolve(false);
-      await pause(10);
+      // The attempt goes on in promise callbacks only (the fake file answers at once): all run by the next turn.
+      await settle();
       const left = h.deliverer.outstanding();
       // Clear whatever was left so this file still ends promptly.
       h.deliverer.stop();

@@ -3,17 +3,17 @@
 import assert from "node:assert/strict";
 
 /**
- * Resolves once `condition` holds, polled every few ms; fails after `limitMs`, naming `what`. The
- * limit bounds a hang; it asserts nothing about speed.
+ * Resolves once `condition` holds (it may be async), polled every few ms; fails after `limitMs`,
+ * naming `what`. The limit bounds a hang; it asserts nothing about speed.
  *
  * @example
  * ```ts
  * await until(() => downstream.received.length === 2, "both events downstream");
  * ```
  */
-export async function until(condition: () => boolean, what = "a condition", limitMs = 15_000): Promise<void> {
+export async function until(condition: () => boolean | Promise<boolean>, what = "a condition", limitMs = 15_000): Promise<void> {
   const deadline = Date.now() + limitMs;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) assert.fail(`gave up waiting for ${what} (${limitMs} ms)`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
@@ -44,4 +44,19 @@ export function deferred<T>(): Deferred<T> {
     reject = rej;
   });
   return { promise, resolve, reject };
+}
+
+/**
+ * Lets every queued promise callback run, and the rest of the event loop's turn: for code that goes
+ * on in promise callbacks only (no I/O, no timer), "it has finished" without a sleep.
+ *
+ * @example
+ * ```ts
+ * written.resolve(false);
+ * await settle();
+ * assert.equal(deliverer.outstanding(), 0);
+ * ```
+ */
+export function settle(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
