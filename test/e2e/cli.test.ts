@@ -172,22 +172,19 @@ describe("stopping", () => {
     const closed = new Promise((resolve) => socket.on("close", resolve));
     const half = Math.floor(SEED_BODY.length / 2);
     socket.write(
-      `POST /webhooks/telnyx HTTP/1.1\r\nHost: x\r\nContent-Type: ${FORM}\r\nContent-Length: ${SEED_BODY.length}\r\n` +
+      `POST /webhooks/telnyx HTTP/1.1\r\nHost: x\r\nContent-Type: ${FORM}\r\nContent-Length: ${SEED_BODY.length}\r\nExpect: 100-continue\r\n` +
         `telnyx-timestamp: ${headers["telnyx-timestamp"]}\r\ntelnyx-signature-ed25519: ${headers["telnyx-signature-ed25519"]}\r\n\r\n` +
         SEED_BODY.slice(0, half),
     );
-    // Wait until the server has the request (the connection is accepted and the headers parsed).
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The server has the request (headers parsed, the body being read) once it invites the rest.
+    await until(() => response.includes("100 Continue"), "the relay's 100 Continue");
     relay.child.kill("SIGTERM");
-    await new Promise((resolve) => {
-      const check = () => (relay.logs.some((entry) => entry.message === "stopping") ? resolve(undefined) : setTimeout(check, 10));
-      check();
-    });
+    await until(() => relay.logs.some((entry) => entry.message === "stopping"), "the relay to start stopping");
     // The listener is closed: a new connection is refused.
     await assert.rejects(fetch(`http://127.0.0.1:${relay.port}/healthz`));
     socket.write(SEED_BODY.slice(half));
     await closed;
-    assert.match(response, /^HTTP\/1\.1 200/);
+    assert.match(response, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200/);
     assert.match(response, /connection: close/i);
     assert.deepEqual(await relay.exited, { code: 0, signal: null });
     assert.equal(relay.lines.length, 1);
@@ -205,8 +202,11 @@ describe("stopping", () => {
     const relay = await startChildRelay({ env: { TELNYX_PUBLIC_KEY: keys.portalKey }, args: [...deadLetterArgs, "--shutdown-timeout", "300ms", "--sink-timeout", "100ms"] });
     const socket = connect({ port: relay.port, host: "127.0.0.1" });
     socket.on("error", () => {});
-    socket.write(`POST /webhooks/telnyx HTTP/1.1\r\nHost: x\r\nContent-Type: ${FORM}\r\nContent-Length: 100\r\n\r\nCallSid=`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    let response = "";
+    socket.on("data", (chunk: Buffer) => (response += chunk.toString("latin1")));
+    socket.write(`POST /webhooks/telnyx HTTP/1.1\r\nHost: x\r\nContent-Type: ${FORM}\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\nCallSid=`);
+    // In flight: the relay has it, and invites the rest of the body (which never comes).
+    await until(() => response.includes("100 Continue"), "the relay's 100 Continue");
     relay.child.kill("SIGTERM");
     assert.deepEqual(await relay.exited, { code: 0, signal: null });
     assert.ok(relay.logs.some((entry) => entry.message === "shutdown timeout: closing connections with requests still in flight"));

@@ -199,7 +199,9 @@ describe("replay of a dead-letter file", () => {
       assert.match(stdout, /Passed on: 1; failed: 0; not passed on: 4\./);
       const line = JSON.parse(await relay.waitForLine((text) => text.includes("now-valid"))) as { data: Record<string, string> };
       assert.equal(line.data.CallSid, "v3:now-valid");
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      // Stopped, and its stdout read to the end: all that arrived is in.
+      relay.child.kill("SIGTERM");
+      await relay.closed;
       assert.equal(relay.lines.length, 1, "nothing else arrived");
     } finally {
       await stop(relay);

@@ -36,6 +36,14 @@ async function stopped(relay: ChildRelay): Promise<void> {
   await relay.exited;
 }
 
+/** Waits until the relay's spool is empty (every event it took acknowledged, none waiting for a retry); returns its metrics. */
+async function drained(port: number): Promise<string> {
+  let metrics = "";
+  const depthZero = async (): Promise<boolean> => /^telnyx_relay_spool_depth 0$/m.test((metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()));
+  await until(depthZero, "the spool to drain");
+  return metrics;
+}
+
 describe("synchronous forwarding (no spool)", () => {
   test("each event is POSTed as a structured CloudEvent with dedup and user headers, and signed; 200 only after the downstream's 2xx", async () => {
     const downstream = await startDownstream();
@@ -198,12 +206,7 @@ describe("spooled forwarding", () => {
       }
       await until(() => ids.every((id) => (tries.get(id) ?? 0) >= 2), "every event to be retried and acknowledged");
       // The acknowledgement is recorded just after the downstream answers: poll the metrics.
-      let metrics = "";
-      for (let i = 0; i < 100 && !/^telnyx_relay_spool_depth 0$/m.test(metrics); i++) {
-        if (i > 0) await new Promise((resolve) => setTimeout(resolve, 20));
-        metrics = await (await fetch(`http://127.0.0.1:${relay.port}/metrics`)).text();
-      }
-      assert.match(metrics, /^telnyx_relay_spool_depth 0$/m);
+      const metrics = await drained(relay.port);
       assert.match(metrics, /^telnyx_relay_events_forwarded_total 9$/m);
       assert.match(metrics, /^telnyx_relay_delivery_retries_total (9|[1-9][0-9])$/m);
     } finally {
@@ -229,15 +232,10 @@ describe("spooled forwarding", () => {
       }
       const attempts = (id: string): number => downstream.received.filter((seen) => seen === id).length;
       await until(() => ids.every((id) => attempts(id) >= 3), "every event to get its whole answer");
-      let metrics = "";
-      for (let i = 0; i < 100 && !/^telnyx_relay_spool_depth 0$/m.test(metrics); i++) {
-        if (i > 0) await new Promise((resolve) => setTimeout(resolve, 20));
-        metrics = await (await fetch(`http://127.0.0.1:${relay.port}/metrics`)).text();
-      }
-      assert.match(metrics, /^telnyx_relay_spool_depth 0$/m);
+      const metrics = await drained(relay.port);
       assert.match(metrics, /^telnyx_relay_events_forwarded_total 3$/m);
       assert.match(metrics, /^telnyx_relay_delivery_retries_total ([6-9]|[1-9][0-9])$/m);
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      // Acknowledged (out of the spool), so never sent again.
       for (const id of ids) assert.equal(attempts(id), 3, "acknowledged by the whole answer: not sent again");
     } finally {
       await stopped(relay);
@@ -264,7 +262,8 @@ describe("spooled forwarding", () => {
       assert.equal(record.id, id);
       assert.deepEqual(record.response, { status: 422, bodyExcerpt: "CallSid unknown to us" });
       assert.equal(JSON.parse(record.event).id, id);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // Out of the spool: a retry would have kept it there until sent again.
+      await drained(relay.port);
       assert.equal(downstream.received.length, 1, "a 4xx is not retried");
     } finally {
       await stopped(relay);
@@ -292,7 +291,8 @@ describe("spooled forwarding", () => {
       const three = await postSigned(second.url, keys.privateKey, SEED_BODY);
       assert.equal(three.status, 200);
       assert.equal(outcomeOf(three).status, "duplicate", "the dedup window survives a restart in spooled mode");
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      // A forwarded copy would have been spooled before the answer, and stay there until sent.
+      await drained(second.port);
       assert.equal(downstream.received.length, 1);
     } finally {
       await stopped(second);
