@@ -1,18 +1,16 @@
 // What `replay` makes of one dead-letter record: its stored signature checked with the configured
 // keys (the age window aside: records are old by nature), then the delivery re-validated by this
-// build's pipeline (decode → recognise → validate → CloudEvent). Pure.
+// build's stage chain (src/pipeline/stages.ts: decode → recognise → validate → CloudEvent). Pure.
 import { Buffer } from "node:buffer";
 import type { KeyObject } from "node:crypto";
 import type { MediaType } from "../events/event-type.ts";
 import { CONTENT_TYPES } from "../events/media-type.ts";
-import { ACCEPTED_MEDIA_TYPES, acceptedMediaType, recogniseEvent } from "../events/registry.ts";
-import { recogniseOnPath, TEXML_KINDS, type TexmlKind } from "../events/texml-paths.ts";
+import { ACCEPTED_MEDIA_TYPES, acceptedMediaType } from "../events/registry.ts";
+import { TEXML_KINDS, type TexmlKind } from "../events/texml-paths.ts";
 import type { DeadLetter } from "../lib/dead-letter-file.ts";
-import { encodeCloudEvent, type EncodedEvent } from "../pipeline/cloud-event.ts";
-import { decodeBody } from "../pipeline/decode.ts";
-import { deriveEventId } from "../pipeline/event-id.ts";
-import { validateEvent } from "../pipeline/validate.ts";
-import { createVerifier } from "../pipeline/verify.ts";
+import type { EncodedEvent } from "../pipeline/cloud-event.ts";
+import { runStages } from "../pipeline/stages.ts";
+import { createVerifier, type Verifier } from "../pipeline/verify.ts";
 
 /** What became of one record. */
 export type ReplayVerdict =
@@ -53,21 +51,23 @@ export function judgeRecord(line: string, keys: readonly KeyObject[]): ReplayVer
     return { kind: "unreadable", detail: "not a dead-letter record" };
   }
   const body = typeof record.body === "string" ? Buffer.from(record.body) : Buffer.from(String(record.bodyBase64 ?? ""), "base64");
-  const timestamp = record.headers["telnyx-timestamp"];
-  // The age window is centred on the record's own timestamp: only the signature counts.
-  const verify = createVerifier({ keys, toleranceSeconds: 1, now: () => Number(timestamp) * 1000 });
-  const verified = verify(timestamp, record.headers["telnyx-signature-ed25519"], body);
-  if (!verified.ok) return { kind: "bad-signature", detail: verified.detail };
-
-  const media = typeof record.contentType === "string" ? acceptedMediaType(record.contentType) : guessMedia(body);
-  if (media === undefined) return { kind: "still-invalid", detail: "its media type is not one this build accepts" };
-  const decoded = decodeBody(media, verified.body);
-  if ("ok" in decoded) return { kind: "still-invalid", detail: decoded.detail };
   const kind = typeof record.texmlKind === "string" && (TEXML_KINDS as readonly string[]).includes(record.texmlKind) ? (record.texmlKind as TexmlKind) : undefined;
-  const type = kind === undefined || decoded.media !== "form" ? recogniseEvent(decoded) : recogniseOnPath(decoded, kind);
-  const valid = validateEvent(type, decoded);
-  if (!valid.ok) return { kind: "still-invalid", detail: valid.detail };
-  return { kind: "valid", contentType: CONTENT_TYPES[media], texmlKind: kind, body, event: encodeCloudEvent(valid.event, deriveEventId(type, decoded)), type: type.type };
+  const media = typeof record.contentType === "string" ? acceptedMediaType(record.contentType) : guessMedia(body);
+  const outcome = runStages(
+    { media, timestampHeader: record.headers["telnyx-timestamp"], signatureHeader: record.headers["telnyx-signature-ed25519"], body, texmlKind: kind },
+    { verify: signatureOnly(keys) },
+  );
+  if (outcome.kind === "unsigned") return { kind: "bad-signature", detail: outcome.rejection.detail };
+  if (outcome.kind !== "valid") return { kind: "still-invalid", detail: outcome.kind === "invalid" ? outcome.rejection.detail : "filtered" };
+  return { kind: "valid", contentType: CONTENT_TYPES[media as MediaType], texmlKind: kind, body, event: outcome.event, type: outcome.type.type };
+}
+
+/**
+ * The signature check without the age window: each delivery's window is centred on its own
+ * timestamp, so only the signature counts (a dead letter is old by nature).
+ */
+function signatureOnly(keys: readonly KeyObject[]): Verifier {
+  return (timestamp, signature, body) => createVerifier({ keys, toleranceSeconds: 1, now: () => Number(timestamp) * 1000 })(timestamp, signature, body);
 }
 
 // Records written before they kept their Content-Type: JSON bodies are objects, the rest TeXML forms.

@@ -1,11 +1,9 @@
 import { Buffer } from "node:buffer";
-import { acceptedMediaType, recogniseEvent } from "../events/registry.ts";
-import { recogniseOnPath, type TexmlKind } from "../events/texml-paths.ts";
-import { encodeCloudEvent } from "./cloud-event.ts";
-import { decodeBody, unsupportedMediaType } from "./decode.ts";
-import { deriveEventId } from "./event-id.ts";
+import { acceptedMediaType } from "../events/registry.ts";
+import type { TexmlKind } from "../events/texml-paths.ts";
+import { unsupportedMediaType } from "./decode.ts";
 import { reject, type Rejection } from "./rejection.ts";
-import { validateEvent } from "./validate.ts";
+import { runStages, type StageOptions } from "./stages.ts";
 import type { HeaderValue, Verifier } from "./verify.ts";
 import type { BoundedDeadLetterFile } from "../lib/dead-letter-file.ts";
 import type { Delivered } from "./delivered.ts";
@@ -40,8 +38,8 @@ export interface Accepted {
 
 /**
  * The last two stages, dedup → sink: hands a valid event on unless its id was accepted already. In
- * one process it is `dedup.once(event.id, () => sink.deliver(event))`; in a worker process it asks
- * the process that owns the dedup set and the sink (src/workers/).
+ * one process it is `dedupThenDeliver(dedup, sink)` (src/pipeline/hand-on.ts); in a worker process
+ * it asks the process that owns the dedup set and the sink (src/workers/).
  */
 export type HandOn = (event: EncodedEvent) => Promise<Delivered | Rejection | "duplicate">;
 
@@ -62,8 +60,9 @@ export interface RelayOptions {
 export type Relay = (delivery: Delivery) => Promise<Accepted | Rejection>;
 
 /**
- * Makes the relay's core: verify → decode (by content type) → recognise → (`--events`) filter →
- * validate → event id → CloudEvent → hand on (dedup → sink), every step after verification driven
+ * Makes the relay's core: the media type, then the stage chain (src/pipeline/stages.ts: verify →
+ * decode (by content type) → recognise → (`--events`) filter → validate → event id → CloudEvent),
+ * then the dead letter or the hand-on (dedup → sink), every step after verification driven
  * by the event-type registry (src/events/). A delivery to a TeXML per-kind path (`texmlKind`) is
  * validated as that kind (src/events/texml-paths.ts); any other is recognised by its fields. A body
  * of a type the relay does not know is handed on as its media type's generic type (counted, and
@@ -78,13 +77,22 @@ export type Relay = (delivery: Delivery) => Promise<Accepted | Rejection>;
  * @returns A function from a delivery to its outcome.
  * @example
  * ```ts
- * const relay = createRelay({ verify, handOn: (event) => dedup.once(event.id, () => sink.deliver(event)), deadLetters, metrics, now: Date.now });
+ * const relay = createRelay({ verify, handOn: dedupThenDeliver(dedup, sink), deadLetters, metrics, now: Date.now });
  * const outcome = await relay({ contentType, timestampHeader, signatureHeader, body });
  * ```
  */
 export function createRelay(options: RelayOptions): Relay {
   const { verify, handOn, deadLetters, metrics, now, keep } = options;
   const unknownKind = warnOncePerKind(options.warn ?? (() => {}));
+  const stages: StageOptions = {
+    verify,
+    keep,
+    recognised: (type, body) => {
+      if (!type.generic) return;
+      metrics.unknown(type.type);
+      unknownKind(type.type, body.media === "json" ? body.eventType : undefined);
+    },
+  };
 
   async function refuse(delivery: Delivery, bytes: Uint8Array, invalid: Rejection): Promise<Rejection> {
     const kept = await deadLetters.append({
@@ -115,34 +123,21 @@ export function createRelay(options: RelayOptions): Relay {
     // A per-kind path is a TeXML (form) path.
     if (media === undefined || (delivery.texmlKind !== undefined && media !== "form")) return unsupportedMediaType();
 
-    const verified = verify(delivery.timestampHeader, delivery.signatureHeader, delivery.body);
-    if (!verified.ok) {
-      metrics.verificationFailure(verified.reason);
-      return verified;
+    const outcome = runStages({ ...delivery, media }, stages);
+    if (outcome.kind === "unsigned") {
+      metrics.verificationFailure(outcome.rejection.reason);
+      return outcome.rejection;
     }
-
-    const body = decodeBody(media, verified.body);
-    if ("ok" in body) return refuse(delivery, verified.body, body);
-    // A per-kind path takes only form bodies (checked above with the media type).
-    const type = delivery.texmlKind === undefined || body.media !== "form" ? recogniseEvent(body) : recogniseOnPath(body, delivery.texmlKind);
-    if (type.generic) {
-      metrics.unknown(type.type);
-      unknownKind(type.type, body.media === "json" ? body.eventType : undefined);
-    }
-    if (keep !== undefined && !keep(type.type)) {
+    if (outcome.kind === "invalid") return refuse(delivery, outcome.body, outcome.rejection);
+    if (outcome.kind === "filtered") {
       // Signed, and not wanted: answered 200 so Telnyx does not retry, and not validated or kept.
-      metrics.filtered(type.type);
-      return { ok: true, id: deriveEventId(type, body), duplicate: false, filtered: true };
+      metrics.filtered(outcome.type.type);
+      return { ok: true, id: outcome.id, duplicate: false, filtered: true };
     }
-    const valid = validateEvent(type, body);
-    if (!valid.ok) return refuse(delivery, verified.body, valid);
 
-    // The id comes from the decoded body, before the CloudEvent is encoded: a redelivery could be
-    // recognised here, without encoding it. Today the dedup check sits inside handOn
-    // (dedup.once(event.id, …) in app.ts, or in the main process for a worker), which takes the
-    // encoded event because a worker must send it on in one message.
-    const id = deriveEventId(type, body);
-    const event = encodeCloudEvent(valid.event, id);
+    // The dedup check sits inside handOn (pipeline/hand-on.ts, or in the main process for a
+    // worker), which takes the encoded event because a worker must send it on in one message.
+    const { id, type, event } = outcome;
     const delivered = await handOn(event);
     if (delivered === "duplicate") {
       metrics.duplicate(type.type);

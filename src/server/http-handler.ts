@@ -4,7 +4,7 @@ import type { Logger } from "../lib/log.ts";
 import type { Metrics } from "../lib/metrics.ts";
 import { ACCEPTED_CONTENT_TYPES, acceptedMediaType } from "../events/registry.ts";
 import { unsupportedMediaType } from "../pipeline/decode.ts";
-import { reject, statusOf, type Rejection } from "../pipeline/rejection.ts";
+import { reject, type Rejection } from "../pipeline/rejection.ts";
 import type { Relay } from "../pipeline/relay.ts";
 import { clip } from "./clip.ts";
 import { createByteBudget, readBody } from "./read-body.ts";
@@ -12,7 +12,8 @@ import { HEALTH_PATH, METRICS_PATH, READY_PATH } from "../lib/routes.ts";
 import { readRequestHeaders } from "./request-headers.ts";
 import { pathOf } from "./request-target.ts";
 import { webhookRoutes } from "./webhook-routes.ts";
-import { DEFAULT_TEXML_REPLY, TEXML_CONTENT_TYPE } from "../events/texml-reply.ts";
+import { DEFAULT_TEXML_REPLY } from "../events/texml-reply.ts";
+import { JSON_TYPE, refusalAnswer, relayAnswer, type Answer } from "./answer.ts";
 
 /** What {@link createHttpHandler} needs. */
 export interface HttpHandlerOptions {
@@ -35,14 +36,14 @@ export interface HttpHandlerOptions {
   readonly scrape?: () => Promise<string>;
 }
 
-const JSON_TYPE = "application/json";
 const HEALTHY = `${JSON.stringify({ status: "ok" })}\n`;
 const READY = `${JSON.stringify({ status: "ready" })}\n`;
 const PROMETHEUS_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
 /**
  * The node:http adapter around the relay: routing, the admission checks that need only headers
- * (method, path, media type, declared length), the bounded body read, and the answer.
+ * (method, path, media type, declared length), the bounded body read, and writing the answer
+ * (shaped by src/server/answer.ts).
  *
  * Routes: `POST <path>` and `POST <path>/texml/<kind>` (src/server/webhook-routes.ts) → the relay;
  * a TeXML (form) callback is answered 200 with a TeXML document (the sink's reply, else
@@ -69,19 +70,22 @@ export function createHttpHandler(options: HttpHandlerOptions) {
   const budget = createByteBudget(options.bodyBudget);
 
   const refuse = (req: IncomingMessage, res: ServerResponse, rejection: Rejection, headers?: Record<string, string>): void => {
-    const status = statusOf(rejection.reason);
+    refused(req, res, rejection, refusalAnswer(rejection, headers));
+  };
+
+  const refused = (req: IncomingMessage, res: ServerResponse, rejection: Rejection, answer: Answer): void => {
     log.warn("request refused", {
-      status,
+      status: answer.status,
       reason: rejection.reason,
       detail: rejection.detail,
       method: req.method,
       path: clip(req.url ?? ""),
       remote: req.socket.remoteAddress,
     });
-    send(res, status, `${JSON.stringify({ error: rejection.reason, message: rejection.detail })}\n`, headers);
+    send(res, answer.status, answer.body, answer.headers, answer.contentType);
   };
 
-  const send = (res: ServerResponse, status: number, body: string, headers?: Record<string, string>, type = JSON_TYPE): void => {
+  const send = (res: ServerResponse, status: number, body: string, headers?: Readonly<Record<string, string>>, type = JSON_TYPE): void => {
     if (res.headersSent || res.destroyed) return;
     metrics.request(status);
     // One flat list to writeHead: node:http then writes it as is, without a header map per answer.
@@ -145,16 +149,10 @@ export function createHttpHandler(options: HttpHandlerOptions) {
           body,
           ...(route.texmlKind === undefined ? {} : { texmlKind: route.texmlKind }),
         }).then((outcome) => {
-          if (!outcome.ok) return refuse(req, res, outcome, statusOf(outcome.reason) === 503 ? { "Retry-After": "1" } : undefined);
-          const status = outcome.filtered ? "filtered" : outcome.duplicate ? "duplicate" : "accepted";
+          const answer = relayAnswer(outcome, media, texmlReply);
+          if (!outcome.ok) return refused(req, res, outcome, answer);
           log.debug(outcome.duplicate ? "duplicate answered" : "event accepted", { id: outcome.id });
-          if (media === "form") {
-            // Telnyx reads the answer to a TeXML callback as TeXML: a duplicate gets the default (its first answer is not kept).
-            const headers = { "Telnyx-Relay-Event-Id": outcome.id, "Telnyx-Relay-Status": status };
-            return send(res, 200, outcome.reply ?? texmlReply, headers, TEXML_CONTENT_TYPE);
-          }
-          // The id of a JSON webhook is Telnyx's own text: escaped.
-          send(res, 200, `{"status":"${status}","id":${JSON.stringify(outcome.id)}}\n`);
+          send(res, answer.status, answer.body, answer.headers, answer.contentType);
         });
       })
       .catch((error: unknown) => {

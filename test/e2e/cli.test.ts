@@ -16,18 +16,12 @@ import { FORM, postSigned, outcomeOf } from "../support/http.ts";
 import { runRelay, startChildRelay } from "../support/child-relay.ts";
 import { isDeno } from "../support/runtime.ts";
 import { makeKeys, nowSeconds } from "../support/keys.ts";
+import { until } from "../support/wait.ts";
 
 const keys = makeKeys();
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "telnyx-relay-e2e-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
-/** Resolves once `condition` holds (checked every 10 ms), or fails after 10 s. */
-async function until(condition: () => boolean): Promise<void> {
-  for (let waited = 0; !condition(); waited += 10) {
-    if (waited > 10_000) assert.fail("timed out");
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 const deadLetterArgs = ["--dead-letter-file", join(dir, "dead.jsonl")];
 
 describe("start-up and usage", () => {
@@ -178,22 +172,19 @@ describe("stopping", () => {
     const closed = new Promise((resolve) => socket.on("close", resolve));
     const half = Math.floor(SEED_BODY.length / 2);
     socket.write(
-      `POST /webhooks/telnyx HTTP/1.1\r\nHost: x\r\nContent-Type: ${FORM}\r\nContent-Length: ${SEED_BODY.length}\r\n` +
+      `POST /webhooks/telnyx HTTP/1.1\r\nHost: x\r\nContent-Type: ${FORM}\r\nContent-Length: ${SEED_BODY.length}\r\nExpect: 100-continue\r\n` +
         `telnyx-timestamp: ${headers["telnyx-timestamp"]}\r\ntelnyx-signature-ed25519: ${headers["telnyx-signature-ed25519"]}\r\n\r\n` +
         SEED_BODY.slice(0, half),
     );
-    // Wait until the server has the request (the connection is accepted and the headers parsed).
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The server has the request (headers parsed, the body being read) once it invites the rest.
+    await until(() => response.includes("100 Continue"), "the relay's 100 Continue");
     relay.child.kill("SIGTERM");
-    await new Promise((resolve) => {
-      const check = () => (relay.logs.some((entry) => entry.message === "stopping") ? resolve(undefined) : setTimeout(check, 10));
-      check();
-    });
+    await until(() => relay.logs.some((entry) => entry.message === "stopping"), "the relay to start stopping");
     // The listener is closed: a new connection is refused.
     await assert.rejects(fetch(`http://127.0.0.1:${relay.port}/healthz`));
     socket.write(SEED_BODY.slice(half));
     await closed;
-    assert.match(response, /^HTTP\/1\.1 200/);
+    assert.match(response, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200/);
     assert.match(response, /connection: close/i);
     assert.deepEqual(await relay.exited, { code: 0, signal: null });
     assert.equal(relay.lines.length, 1);
@@ -211,8 +202,11 @@ describe("stopping", () => {
     const relay = await startChildRelay({ env: { TELNYX_PUBLIC_KEY: keys.portalKey }, args: [...deadLetterArgs, "--shutdown-timeout", "300ms", "--sink-timeout", "100ms"] });
     const socket = connect({ port: relay.port, host: "127.0.0.1" });
     socket.on("error", () => {});
-    socket.write(`POST /webhooks/telnyx HTTP/1.1\r\nHost: x\r\nContent-Type: ${FORM}\r\nContent-Length: 100\r\n\r\nCallSid=`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    let response = "";
+    socket.on("data", (chunk: Buffer) => (response += chunk.toString("latin1")));
+    socket.write(`POST /webhooks/telnyx HTTP/1.1\r\nHost: x\r\nContent-Type: ${FORM}\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\nCallSid=`);
+    // In flight: the relay has it, and invites the rest of the body (which never comes).
+    await until(() => response.includes("100 Continue"), "the relay's 100 Continue");
     relay.child.kill("SIGTERM");
     assert.deepEqual(await relay.exited, { code: 0, signal: null });
     assert.ok(relay.logs.some((entry) => entry.message === "shutdown timeout: closing connections with requests still in flight"));

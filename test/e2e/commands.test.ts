@@ -10,6 +10,7 @@ import { EXAMPLES, REFER_STATUS_EXAMPLE_FIELDS, encodeForm } from "../../src/eve
 import { createPrivateKey } from "node:crypto";
 import { runRelay, startChildRelay, type ChildRelay } from "../support/child-relay.ts";
 import { startDownstream } from "../support/downstream.ts";
+import { until } from "../support/wait.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "telnyx-relay-commands-"));
 
@@ -21,12 +22,6 @@ function sentId(stdout: string): { id: string } {
 }
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-async function eventually(condition: () => boolean, what: string): Promise<void> {
-  for (let waited = 0; !condition(); waited += 20) {
-    if (waited > 10_000) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 async function stop(relay: ChildRelay): Promise<void> {
   relay.child.kill("SIGTERM");
   await relay.exited;
@@ -138,7 +133,7 @@ describe("replay of a dead-letter file", () => {
   let validBody = "";
   before(async () => {
     // keygen's key, produced by the keygen suite above (node:test runs suites in order).
-    await eventually(() => keyFile !== "", "keygen");
+    await until(() => keyFile !== "", "keygen");
     privateKey = createPrivateKey(readFileSync(keyFile));
     // A record the relay wrote: a signed delivery this build still refuses.
     const relay = await startChildRelay({ env: { TELNYX_PUBLIC_KEY: portalKey }, args: ["--dead-letter-file", file] });
@@ -160,7 +155,7 @@ describe("replay of a dead-letter file", () => {
     try {
       const sent = await runRelay(["send", "texml.refer.status", "--to", spooled.url, "--private-key", keyFile, "--set", "CallSid=v3:refused"]);
       assert.match(sent.stdout, /^HTTP 200 /);
-      await eventually(() => existsSync(file) && readFileSync(file, "utf8").includes("downstream_rejected"), "the downstream_rejected record");
+      await until(() => existsSync(file) && readFileSync(file, "utf8").includes("downstream_rejected"), "the downstream_rejected record");
     } finally {
       await stop(spooled);
       await refusing.close();
@@ -204,7 +199,9 @@ describe("replay of a dead-letter file", () => {
       assert.match(stdout, /Passed on: 1; failed: 0; not passed on: 4\./);
       const line = JSON.parse(await relay.waitForLine((text) => text.includes("now-valid"))) as { data: Record<string, string> };
       assert.equal(line.data.CallSid, "v3:now-valid");
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      // Stopped, and its stdout read to the end: all that arrived is in.
+      relay.child.kill("SIGTERM");
+      await relay.closed;
       assert.equal(relay.lines.length, 1, "nothing else arrived");
     } finally {
       await stop(relay);

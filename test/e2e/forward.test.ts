@@ -17,6 +17,7 @@ import { freePort, startDownstream } from "../support/downstream.ts";
 import { startRawDownstream } from "../support/raw-downstream.ts";
 import { postSigned, outcomeOf } from "../support/http.ts";
 import { makeKeys } from "../support/keys.ts";
+import { until } from "../support/wait.ts";
 
 const keys = makeKeys();
 const hasOpenssl = spawnSync("openssl", ["version"], { stdio: "ignore" }).status === 0;
@@ -35,13 +36,12 @@ async function stopped(relay: ChildRelay): Promise<void> {
   await relay.exited;
 }
 
-/** Polls `condition` every 20 ms, failing after `ms` (a bound on the wait, not a timing assertion). */
-async function eventually(condition: () => boolean, what: string, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+/** Waits until the relay's spool is empty (every event it took acknowledged, none waiting for a retry); returns its metrics. */
+async function drained(port: number): Promise<string> {
+  let metrics = "";
+  const depthZero = async (): Promise<boolean> => /^telnyx_relay_spool_depth 0$/m.test((metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()));
+  await until(depthZero, "the spool to drain");
+  return metrics;
 }
 
 describe("synchronous forwarding (no spool)", () => {
@@ -204,14 +204,9 @@ describe("spooled forwarding", () => {
         assert.equal(answer.status, 200, answer.text);
         ids.push(outcomeOf(answer).id);
       }
-      await eventually(() => ids.every((id) => (tries.get(id) ?? 0) >= 2), "every event to be retried and acknowledged");
+      await until(() => ids.every((id) => (tries.get(id) ?? 0) >= 2), "every event to be retried and acknowledged");
       // The acknowledgement is recorded just after the downstream answers: poll the metrics.
-      let metrics = "";
-      for (let i = 0; i < 100 && !/^telnyx_relay_spool_depth 0$/m.test(metrics); i++) {
-        if (i > 0) await new Promise((resolve) => setTimeout(resolve, 20));
-        metrics = await (await fetch(`http://127.0.0.1:${relay.port}/metrics`)).text();
-      }
-      assert.match(metrics, /^telnyx_relay_spool_depth 0$/m);
+      const metrics = await drained(relay.port);
       assert.match(metrics, /^telnyx_relay_events_forwarded_total 9$/m);
       assert.match(metrics, /^telnyx_relay_delivery_retries_total (9|[1-9][0-9])$/m);
     } finally {
@@ -236,16 +231,11 @@ describe("spooled forwarding", () => {
         ids.push(outcomeOf(answer).id);
       }
       const attempts = (id: string): number => downstream.received.filter((seen) => seen === id).length;
-      await eventually(() => ids.every((id) => attempts(id) >= 3), "every event to get its whole answer");
-      let metrics = "";
-      for (let i = 0; i < 100 && !/^telnyx_relay_spool_depth 0$/m.test(metrics); i++) {
-        if (i > 0) await new Promise((resolve) => setTimeout(resolve, 20));
-        metrics = await (await fetch(`http://127.0.0.1:${relay.port}/metrics`)).text();
-      }
-      assert.match(metrics, /^telnyx_relay_spool_depth 0$/m);
+      await until(() => ids.every((id) => attempts(id) >= 3), "every event to get its whole answer");
+      const metrics = await drained(relay.port);
       assert.match(metrics, /^telnyx_relay_events_forwarded_total 3$/m);
       assert.match(metrics, /^telnyx_relay_delivery_retries_total ([6-9]|[1-9][0-9])$/m);
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      // Acknowledged (out of the spool), so never sent again.
       for (const id of ids) assert.equal(attempts(id), 3, "acknowledged by the whole answer: not sent again");
     } finally {
       await stopped(relay);
@@ -266,13 +256,14 @@ describe("spooled forwarding", () => {
       assert.equal(answer.status, 200);
       const { id } = outcomeOf(answer);
       // The file is created with its first record.
-      await eventually(() => existsSync(deadLetterFile) && readFileSync(deadLetterFile, "utf8").includes(id), "the dead letter");
+      await until(() => existsSync(deadLetterFile) && readFileSync(deadLetterFile, "utf8").includes(id), "the dead letter");
       const record = JSON.parse(readFileSync(deadLetterFile, "utf8").trim().split("\n").at(-1) as string);
       assert.equal(record.reason, "downstream_rejected");
       assert.equal(record.id, id);
       assert.deepEqual(record.response, { status: 422, bodyExcerpt: "CallSid unknown to us" });
       assert.equal(JSON.parse(record.event).id, id);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // Out of the spool: a retry would have kept it there until sent again.
+      await drained(relay.port);
       assert.equal(downstream.received.length, 1, "a 4xx is not retried");
     } finally {
       await stopped(relay);
@@ -300,7 +291,8 @@ describe("spooled forwarding", () => {
       const three = await postSigned(second.url, keys.privateKey, SEED_BODY);
       assert.equal(three.status, 200);
       assert.equal(outcomeOf(three).status, "duplicate", "the dedup window survives a restart in spooled mode");
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      // A forwarded copy would have been spooled before the answer, and stay there until sent.
+      await drained(second.port);
       assert.equal(downstream.received.length, 1);
     } finally {
       await stopped(second);
@@ -369,7 +361,7 @@ describe("spooled forwarding", () => {
       }
     };
     const senders = Promise.all(Array.from({ length: 8 }, sender));
-    await eventually(() => answered.size >= 100, "100 answered events");
+    await until(() => answered.size >= 100, "100 answered events");
     first.child.kill("SIGKILL");
     await senders;
     assert.equal((await first.exited).signal, "SIGKILL");
@@ -380,7 +372,7 @@ describe("spooled forwarding", () => {
       try {
         assert.ok(Number(second.logs[0]?.recovered) > 0, "the listening line says how many events were recovered");
         const ids = (): Set<string> => new Set(downstream.received.map((request) => String(request.headers["ce-id"])));
-        await eventually(() => [...answered].every((id) => ids().has(id)), "every answered event downstream", 30_000);
+        await until(() => [...answered].every((id) => ids().has(id)), "every answered event downstream", 30_000);
       } finally {
         await stopped(second);
       }

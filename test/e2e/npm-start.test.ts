@@ -13,6 +13,7 @@ import { createInterface } from "node:readline";
 import { after, test } from "node:test";
 import { makeKeys } from "../support/keys.ts";
 import { isDeno } from "../support/runtime.ts";
+import { until } from "../support/wait.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "telnyx-relay-npm-start-"));
@@ -68,8 +69,7 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
       const outcome = await Promise.race([exited, timer]);
       assert.notEqual(outcome, "still running", "npm start has not exited 10 s after the signal");
       assert.equal((outcome as [number | null, NodeJS.Signals | null])[0], 0);
-      for (let waited = 0; alive(relayPid) && waited < 5_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
-      assert.equal(alive(relayPid), false, "the relay is not left running");
+      await until(() => !alive(relayPid), "the relay to exit (not left running)", 5_000);
       assert.equal(await refused(port), true, "nothing listens on the port any more");
     } finally {
       if (relayPid !== 0 && alive(relayPid)) process.kill(relayPid, "SIGKILL");

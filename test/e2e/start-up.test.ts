@@ -8,6 +8,7 @@ import { encodeForm } from "../../src/events/examples.ts";
 import { postSigned } from "../support/http.ts";
 import { startChildRelay } from "../support/child-relay.ts";
 import { makeKeys } from "../support/keys.ts";
+import { until } from "../support/wait.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "telnyx-relay-lazy-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -39,7 +40,7 @@ test("--log-format text: the relay's log lines are time level message key=value"
   });
   let stderr = "";
   child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  for (let waited = 0; !stderr.includes("\n") && waited < 20_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+  await until(() => stderr.includes("\n"), "the first log line", 20_000);
   child.kill("SIGTERM");
   await new Promise((resolve) => child.once("close", resolve));
   const lines = stderr.trimEnd().split("\n");

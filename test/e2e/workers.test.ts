@@ -8,7 +8,6 @@ import { connect, createServer } from "node:net";
 import { request, type IncomingHttpHeaders } from "node:http";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { after, describe, test } from "node:test";
 import { signDelivery } from "../../src/crypto/sign.ts";
 import { encodeForm, SEED_FIELDS } from "../../scripts/seed-event.ts";
@@ -17,6 +16,7 @@ import { freePort, startDownstream } from "../support/downstream.ts";
 import { FORM, outcomeOf } from "../support/http.ts";
 import { makeKeys, nowSeconds } from "../support/keys.ts";
 import { isDeno } from "../support/runtime.ts";
+import { until } from "../support/wait.ts";
 
 const REFER_TYPE = "com.telnyx.texml.refer.status";
 
@@ -89,14 +89,7 @@ const alive = (pid: number): boolean => {
   }
 };
 
-async function gone(pids: readonly number[], timeoutMs = 10_000): Promise<boolean> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (!pids.some(alive)) return true;
-    await sleep(50);
-  }
-  return false;
-}
+const gone = (pids: readonly number[]): Promise<void> => until(() => !pids.some(alive), `processes ${pids.join(", ")} to exit`);
 
 describe("--workers", { skip }, () => {
   test("3 processes share the port; every event comes out on stdout once, as a whole line, whichever process took it", async () => {
@@ -114,7 +107,9 @@ describe("--workers", { skip }, () => {
       const ids = answers.map((answer) => outcomeOf(answer).id as string);
       assert.equal(new Set(ids).size, count);
       await relay.waitForLine(() => relay.lines.length >= count);
-      await sleep(200);
+      // Stopped, and its stdout read to the end: every line it will ever write is in.
+      relay.child.kill("SIGTERM");
+      await relay.closed;
       assert.equal(relay.lines.length, count, "no event written twice");
       const written = relay.lines.map((line) => JSON.parse(line) as { id: string; type: string });
       assert.deepEqual(written.map((event) => event.id).sort(), [...ids].sort());
@@ -139,7 +134,8 @@ describe("--workers", { skip }, () => {
       const statuses = answers.map((answer) => outcomeOf(answer).status as string);
       assert.equal(statuses[0], "accepted");
       assert.deepEqual(statuses.slice(1), Array(29).fill("duplicate"));
-      await sleep(200);
+      relay.child.kill("SIGTERM");
+      await relay.closed;
       assert.equal(relay.lines.length, 1);
     } finally {
       relay.child.kill("SIGTERM");
@@ -195,8 +191,7 @@ describe("--workers", { skip }, () => {
       assert.equal((await scrapeFresh(relay.port)).get(`telnyx_relay_events_accepted_total{type="${REFER_TYPE}"}`), first);
       const pid = workerLines(relay)[0]?.pid as number;
       process.kill(pid, "SIGKILL");
-      const deadline = Date.now() + 10_000;
-      while (workerLines(relay).length < 2 && Date.now() < deadline) await sleep(50);
+      await until(() => workerLines(relay).length >= 2, "the worker to be started again");
       assert.equal(workerLines(relay).length, 2, "the worker was started again");
       assert.equal((await scrapeFresh(relay.port)).get(`telnyx_relay_events_accepted_total{type="${REFER_TYPE}"}`), first);
       const more = await Promise.all(Array.from({ length: 30 }, (_, n) => postFresh(relay.port, eventBody(`after-kill-${n}`))));
@@ -237,8 +232,7 @@ describe("--workers", { skip }, () => {
       const pid = first?.pid as number;
       assert.ok(alive(pid));
       process.kill(pid, "SIGKILL");
-      const deadline = Date.now() + 10_000;
-      while (workerLines(relay).length < 2 && Date.now() < deadline) await sleep(50);
+      await until(() => workerLines(relay).length >= 2, "the worker to be started again");
       const restarted = workerLines(relay)[1];
       assert.ok(restarted, "the worker was started again");
       assert.notEqual(restarted.pid, pid);
@@ -257,7 +251,7 @@ describe("--workers", { skip }, () => {
     assert.equal(pids.length, 2);
     relay.child.kill("SIGTERM");
     assert.deepEqual(await relay.exited, { code: 0, signal: null });
-    assert.ok(await gone(pids), "the workers exited");
+    await gone(pids);
   });
 
   test("if the main process dies (SIGKILL), the workers stop by themselves: no orphan answers without a writer", async () => {
@@ -265,7 +259,7 @@ describe("--workers", { skip }, () => {
     const pids = workerLines(relay).map((entry) => entry.pid as number);
     relay.child.kill("SIGKILL");
     await relay.exited;
-    assert.ok(await gone(pids), "the workers exited");
+    await gone(pids);
   });
 
   test("a second relay with --workers on the port the first one holds does not share it: exit 2, address in use", async () => {
@@ -289,35 +283,30 @@ describe("--workers", { skip }, () => {
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = once(child, "exit");
     // As soon as the port takes connections (the main process listens before its workers start).
-    for (;;) {
-      const open = await new Promise<boolean>((resolve) => {
+    const takesConnections = (): Promise<boolean> =>
+      new Promise<boolean>((resolve) => {
         const socket = connect({ port, host: "127.0.0.1" }, () => {
           socket.destroy();
           resolve(true);
         });
         socket.on("error", () => resolve(false));
       });
-      if (open) break;
-      await sleep(5);
-    }
+    await until(takesConnections, `port ${port} to take connections`);
     child.kill("SIGTERM");
     const [code, signal] = await exited;
     assert.deepEqual({ code, signal }, { code: 0, signal: null }, stderr);
     const logs = stderr.split("\n").filter((line) => line.startsWith("{")).map((line) => JSON.parse(line) as Record<string, unknown>);
     assert.ok(logs.some((entry) => entry.message === "stopped" && entry.worker === undefined), stderr);
     const pids = logs.filter((entry) => entry.message === "worker listening").map((entry) => entry.pid as number);
-    assert.ok(await gone(pids), "the workers that said they listened exited");
+    await gone(pids);
     // And none that had not said so yet is left holding the port: it can be bound alone again.
-    let free = false;
-    for (let i = 0; i < 200 && !free; i++) {
-      free = await new Promise<boolean>((resolve) => {
+    const free = (): Promise<boolean> =>
+      new Promise<boolean>((resolve) => {
         const probe = createServer();
         probe.once("error", () => resolve(false));
         probe.listen({ port, host: "127.0.0.1", exclusive: true }, () => probe.close(() => resolve(true)));
       });
-      if (!free) await sleep(50);
-    }
-    assert.ok(free, `port ${port} is still held after the main process exited`);
+    await until(free, `port ${port} to be free after the main process exited`);
   });
 
   test(
@@ -344,7 +333,9 @@ describe("--workers", { skip }, () => {
       const answers = await Promise.all(Array.from({ length: count }, (_, n) => postFresh(relay.port, eventBody(`spooled-${n}`))));
       assert.deepEqual(answers.map((answer) => answer.status), Array(count).fill(200));
       await downstream.waitFor(count);
-      await sleep(300);
+      // Stopped: nothing more can reach the downstream.
+      relay.child.kill("SIGTERM");
+      assert.deepEqual(await relay.exited, { code: 0, signal: null });
       const ids = downstream.received.map((received) => JSON.parse(received.body).id as string);
       assert.equal(ids.length, count);
       assert.deepEqual([...ids].sort(), answers.map((answer) => outcomeOf(answer).id as string).sort());

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { Writable } from "node:stream";
 import { describe, test } from "node:test";
 import { createBatchedWriter } from "../../src/lib/batched-writer.ts";
+import { settle } from "../support/wait.ts";
 
 /** A stream that records each system-call-sized write it is given: one array of chunks per call. */
 function recorder(): { stream: Writable; calls: string[][] } {
@@ -55,7 +56,8 @@ describe("createBatchedWriter()", () => {
     const error = await new Promise<Error | null | undefined>((resolve) => write("late\n", resolve));
     assert.ok(error instanceof Error);
     write("no callback\n");
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    // A write would be flushed by the writer's setImmediate, which runs before this one.
+    await settle();
     assert.deepEqual(calls, []);
     assert.deepEqual(errors, []);
   });

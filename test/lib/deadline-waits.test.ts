@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { createDeadlineWaits } from "../../src/lib/deadline-waits.ts";
+import { until } from "../support/wait.ts";
 
 test("a wait taken before its deadline is not late; one left past its deadline is handed to `late` once", async () => {
   const late: string[] = [];
@@ -9,8 +10,7 @@ test("a wait taken before its deadline is not late; one left past its deadline i
   waits.add(2, "late", Date.now() - 1);
   assert.equal(waits.take(1), "in time");
   assert.equal(waits.take(1), undefined, "taken once");
-  // Bounded wait for the sweep, not a timing assertion.
-  for (let i = 0; i < 500 && late.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  await until(() => late.length > 0, "the sweep");
   assert.deepEqual(late, ["late"]);
   assert.equal(waits.take(2), undefined, "a late wait is gone");
 });

@@ -1,28 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { createDedup, type Dedup } from "../../src/pipeline/dedup.ts";
+import { deferred, type Deferred, settle } from "../support/wait.ts";
 
 type Outcome = { readonly ok: boolean; readonly n?: number };
 
-/** A promise settled from outside. */
-interface Deferred<T> {
-  readonly promise: Promise<T>;
-  resolve(value: T): void;
-  reject(error: Error): void;
-}
-
-function deferred<T>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (error: Error) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
-
-/** Lets every queued microtask and the current macrotask turn run. */
-const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** A clock the test moves by hand. */
 function manualClock(start = 1_700_000_000_000): { now: () => number; advance(ms: number): void } {

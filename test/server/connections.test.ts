@@ -12,6 +12,7 @@ import { SEED_BODY } from "../../scripts/seed-event.ts";
 import { FORM, rawExchange, statusOfRaw } from "../support/http.ts";
 import { startTestRelay, type TestRelay } from "../support/in-process.ts";
 import { makeKeys, nowSeconds } from "../support/keys.ts";
+import { until } from "../support/wait.ts";
 
 const keys = makeKeys();
 const CAP = 16;
@@ -69,9 +70,8 @@ describe("the connection cap under a flood of slow and silent clients", () => {
       assert.equal(statusOfRaw(response), 200, response);
     }
     // 40 attackers and 4 deliveries through a cap of 16: the stalest idle attackers made room (their
-    // FINs may still be on the way: a bounded wait of 5 s).
-    for (let i = 0; i < 50 && closed.size < attackers.length - CAP; i++) await new Promise((resolve) => setTimeout(resolve, 100));
-    assert.ok(closed.size >= attackers.length - CAP, `${closed.size} of ${attackers.length} attackers closed`);
+    // FINs may still be on the way).
+    await until(() => closed.size >= attackers.length - CAP, `${attackers.length - CAP} of ${attackers.length} attackers closed`);
     assert.ok(relay.logs.some((entry) => entry.message === "connection cap reached" && entry.maxConnections === CAP));
   });
 });
@@ -81,11 +81,15 @@ test("at the cap with every connection busy, a new connection is turned away, an
   const busy: Socket[] = [];
   const closed = new Set<Socket>();
   try {
-    // Headers complete, body still to come: requests in flight, not idle.
+    // Headers complete, body still to come: requests in flight, not idle. The relay's 100 Continue
+    // says it has the request in hand.
+    const invited = new Set<Socket>();
     for (let i = 0; i < 4; i++) {
-      await open(relay.port, busy, closed, `POST /webhooks/telnyx HTTP/1.1\r\nHost: x\r\nContent-Type: ${FORM}\r\nContent-Length: ${SEED_BODY.length}\r\n\r\nCall`);
+      const request = `POST /webhooks/telnyx HTTP/1.1\r\nHost: x\r\nContent-Type: ${FORM}\r\nContent-Length: ${SEED_BODY.length}\r\nExpect: 100-continue\r\n\r\nCall`;
+      const socket = await open(relay.port, busy, closed, request);
+      socket.on("data", (chunk: Buffer) => void (chunk.toString("latin1").includes(" 100 Continue") && invited.add(socket)));
     }
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await until(() => invited.size === 4, "every request in the relay's hands (its 100 Continue)");
     const turnedAway = await rawExchange(relay.port, signedRequest(), 5000);
     assert.equal(turnedAway, "", "the fifth connection must be closed without an answer");
     assert.equal(closed.size, 0, "no request in flight may be closed to admit a new connection");
@@ -115,13 +119,8 @@ test("a client that ignores the FIN after its 408 loses the connection after the
     client.write("POST /webhooks/telnyx HTTP/1.1\r\nHost: x\r\n"); // headers never finished
     await once(client, "end"); // the server's FIN; this client keeps its own side open
     assert.equal(statusOfRaw(answer), 408, answer);
-    // Bounded wait (5 s) for the server to let go of the connection; before, it held it forever.
-    let count = await connections();
-    for (let i = 0; i < 50 && count > 0; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      count = await connections();
-    }
-    assert.equal(count, 0, "the server still holds the half-closed connection");
+    // Before, the server held it forever.
+    await until(async () => (await connections()) === 0, "the server to let go of the half-closed connection");
   } finally {
     client.destroy();
     server.close();

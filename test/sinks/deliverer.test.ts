@@ -9,6 +9,7 @@ import type { Outgoing, SendOutcome } from "../../src/transports/transport.ts";
 import { createLogger } from "../../src/lib/log.ts";
 import { createMetrics, type Metrics } from "../../src/lib/metrics.ts";
 import { createDeadLetterFile, type BoundedDeadLetterFile, type DeadLetter } from "../../src/lib/dead-letter-file.ts";
+import { deferred, type Deferred, settle, until } from "../support/wait.ts";
 
 /** What the spool hands the deliverer: an encoded event and when the relay accepted it. */
 interface Spooled {
@@ -17,30 +18,6 @@ interface Spooled {
   readonly acceptedAt: number;
 }
 
-interface Deferred<T> {
-  readonly promise: Promise<T>;
-  resolve(value: T): void;
-}
-
-function deferred<T>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((res) => {
-    resolve = res;
-  });
-  return { promise, resolve };
-}
-
-/** Polls `condition` every turn of the event loop; fails after `limitMs` (a bound, not an assertion on speed). */
-async function waitFor(condition: () => boolean, what: string, limitMs = 1500): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 1));
-  }
-}
-
-/** Lets timers of a few ms fire: used only before asserting that something did NOT happen. */
-const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 const NOW = 1_795_420_800_000;
 const dir = await mkdtemp(join(tmpdir(), "telnyx-relay-deliverer-"));
@@ -173,7 +150,7 @@ describe("createDeliverer() outcomes", () => {
     const h = harness();
     const event = spooled(NOW - 2500);
     h.deliverer.deliver(event);
-    await waitFor(() => h.acks.length === 1, "the ack");
+    await until(() => h.acks.length === 1, "the ack");
     assert.deepEqual(h.acks, [event.id]);
     assert.deepEqual(h.transport.calls, [event.id]);
     assert.equal(h.counter("telnyx_relay_events_forwarded_total"), 1);
@@ -187,7 +164,7 @@ describe("createDeliverer() outcomes", () => {
     const event = spooled();
     h.transport.script(event.id, [retry(500), DELIVERED]);
     h.deliverer.deliver(event);
-    await waitFor(() => h.acks.length === 1, "the ack");
+    await until(() => h.acks.length === 1, "the ack");
     assert.deepEqual(h.acks, [event.id]);
     assert.equal(h.transport.callsFor(event.id), 2);
     assert.equal(h.counter("telnyx_relay_delivery_retries_total"), 1);
@@ -208,9 +185,10 @@ describe("createDeliverer() outcomes", () => {
     transport.script(first.id, [retry(429, 60_000), DELIVERED]);
     transport.script(second.id, [DELIVERED]);
     h.deliverer.deliver(first);
-    await waitFor(() => h.retryDelays(first.id).length === 1, "the 429");
+    await until(() => h.retryDelays(first.id).length === 1, "the 429");
     h.deliverer.deliver(second);
-    await pause(30);
+    // deliver() decides at once (the gate is shut for 60 s); whatever it started would have begun by now.
+    await settle();
     assert.deepEqual(h.retryDelays(first.id), [60_000]);
     assert.equal(transport.callsFor(second.id), 0, "nothing is sent while the downstream asked to wait");
     assert.equal(h.deliverer.outstanding(), 2);
@@ -227,7 +205,7 @@ describe("createDeliverer() outcomes", () => {
     transport.script(second.id, [DELIVERED]);
     h.deliverer.deliver(first);
     h.deliverer.deliver(second);
-    await waitFor(() => h.acks.length === 2, "both acks");
+    await until(() => h.acks.length === 2, "both acks");
     assert.deepEqual([...h.acks].sort(), [first.id, second.id].sort());
     assert.equal(transport.callsFor(second.id), 1);
     h.deliverer.stop();
@@ -238,7 +216,7 @@ describe("createDeliverer() outcomes", () => {
     const event = spooled();
     h.transport.script(event.id, [retry(503, 36_000_000)]);
     h.deliverer.deliver(event);
-    return waitFor(() => h.retryDelays(event.id).length === 1, "the retry").then(() => {
+    return until(() => h.retryDelays(event.id).length === 1, "the retry").then(() => {
       assert.deepEqual(h.retryDelays(event.id), [3_600_000]);
       h.deliverer.stop();
     });
@@ -249,7 +227,7 @@ describe("createDeliverer() outcomes", () => {
     const event = spooled(NOW - 1000);
     h.transport.script(event.id, [reject(422, '{"error":"unknown field"}')]);
     h.deliverer.deliver(event);
-    await waitFor(() => h.acks.length === 1, "the ack");
+    await until(() => h.acks.length === 1, "the ack");
     assert.deepEqual(h.acks, [event.id]);
     const records = await readDeadLetters(h.deadLetters);
     assert.equal(records.length, 1);
@@ -277,14 +255,14 @@ describe("createDeliverer() outcomes", () => {
     h.transport.script(event.id, [reject(400, "bad")]);
     h.deliverer.deliver(event);
     const failedWrites = () => h.logs.filter((line) => line["level"] === "error" && line["id"] === event.id).length;
-    await waitFor(() => failedWrites() >= 2, "a second write attempt");
+    await until(() => failedWrites() >= 2, "a second write attempt");
     assert.equal(h.transport.callsFor(event.id), 1, "the downstream's answer is kept: the event is not sent again");
     assert.deepEqual(h.acks, [], "not acknowledged while the record is not on disk");
     assert.equal(h.counter("telnyx_relay_events_dead_lettered_total"), 0);
     assert.ok(h.logs.some((line) => line["level"] === "error" && line["id"] === event.id));
     // The twin: once the directory exists, the record is written and the event acknowledged.
     await mkdir(missing);
-    await waitFor(() => h.acks.length === 1, "the ack");
+    await until(() => h.acks.length === 1, "the ack");
     assert.deepEqual(h.acks, [event.id]);
     const records = await readDeadLetters(h.deadLetters);
     assert.equal(records.length, 1);
@@ -310,11 +288,11 @@ describe("createDeliverer() concurrency", () => {
     assert.equal(h.deliverer.outstanding(), 20);
     for (let i = 0; i < events.length; i++) {
       // Event i is in flight once i + 3 sends were made (retries add more later, at the back of the queue).
-      await waitFor(() => transport.calls.length >= Math.min(i + 3, events.length), `call ${i + 3}`);
+      await until(() => transport.calls.length >= Math.min(i + 3, events.length), `call ${i + 3}`);
       assert.ok(transport.inFlight <= 3, `${transport.inFlight} in flight`);
       (gates[i] as Deferred<SendOutcome>).resolve(i % 4 === 0 ? retry(503) : DELIVERED);
     }
-    await waitFor(() => h.acks.length === 20, "every ack");
+    await until(() => h.acks.length === 20, "every ack");
     assert.equal(transport.maxInFlight, 3);
     assert.deepEqual(new Set(h.acks), new Set(events.map((event) => event.id)));
     assert.equal(h.deliverer.outstanding(), 0);
@@ -332,17 +310,17 @@ describe("createDeliverer().stop()", () => {
     transport.script(retrying.id, [retry(503)]);
     h.deliverer.deliver(inFlight);
     h.deliverer.deliver(retrying);
-    await waitFor(() => h.transport.callsFor(retrying.id) >= 2, "the retrying event to retry");
+    await until(() => h.transport.callsFor(retrying.id) >= 2, "the retrying event to retry");
     h.deliverer.stop();
     const calls = transport.calls.length;
     gate.resolve(DELIVERED);
-    await pause(20);
+    await until(() => h.deliverer.outstanding() === 0, "the in-flight send to end");
     assert.deepEqual(h.acks, []);
     assert.equal(h.counter("telnyx_relay_events_forwarded_total"), 0);
     assert.equal(h.deliverer.outstanding(), 0, "the pending retry was dropped and the in-flight send has ended");
     // An event enqueued after stop() is not sent either (it stays in the spool for the next start).
     h.deliverer.deliver(spooled());
-    await pause(20);
+    await settle();
     assert.equal(transport.calls.length, calls, "no transport after stop()");
     assert.deepEqual(h.acks, []);
   });
@@ -354,9 +332,9 @@ describe("createDeliverer().stop()", () => {
     const gate = deferred<SendOutcome>();
     transport.script(event.id, [() => gate.promise]);
     h.deliverer.deliver(event);
-    await waitFor(() => transport.calls.length === 1, "the send");
+    await until(() => transport.calls.length === 1, "the send");
     gate.resolve(DELIVERED);
-    await waitFor(() => h.acks.length === 1, "the ack");
+    await until(() => h.acks.length === 1, "the ack");
   });
 
   test(
@@ -372,10 +350,10 @@ describe("createDeliverer().stop()", () => {
       const event = spooled();
       h.transport.script(event.id, [reject(422, "no")]);
       h.deliverer.deliver(event);
-      await waitFor(() => writes.length === 1, "the dead-letter write");
+      await until(() => writes.length === 1, "the dead-letter write");
       h.deliverer.stop();
       written.resolve(true);
-      await pause(10);
+      await until(() => h.deliverer.outstanding() === 0, "the attempt to end");
       assert.deepEqual(h.acks, []);
     },
   );
@@ -393,10 +371,11 @@ describe("createDeliverer().stop()", () => {
       const event = spooled();
       h.transport.script(event.id, [reject(422, "no")]);
       h.deliverer.deliver(event);
-      await waitFor(() => writes === 1, "the dead-letter write");
+      await until(() => writes === 1, "the dead-letter write");
       h.deliverer.stop();
       written.resolve(false);
-      await pause(10);
+      // The attempt goes on in promise callbacks only (the fake file answers at once): all run by the next turn.
+      await settle();
       const left = h.deliverer.outstanding();
       // Clear whatever was left so this file still ends promptly.
       h.deliverer.stop();
@@ -415,8 +394,8 @@ describe("createDeliverer() with a full dead-letter file", () => {
     h.deliverer.deliver(refused);
     h.deliverer.deliver(taken);
     const fullLines = () => h.logs.filter((line) => line["message"] === "dead-letter file full; the event stays spooled").length;
-    await waitFor(() => fullLines() >= 2, "the full file's write tried twice");
-    await waitFor(() => h.acks.includes(taken.id), "the other event acknowledged");
+    await until(() => fullLines() >= 2, "the full file's write tried twice");
+    await until(() => h.acks.includes(taken.id), "the other event acknowledged");
     h.deliverer.stop();
     assert.equal(h.acks.includes(refused.id), false, "the refused event is not acknowledged");
     assert.equal(h.counter("telnyx_relay_events_dead_lettered_total"), 0);
@@ -429,7 +408,7 @@ describe("createDeliverer() backoff", () => {
     const h = harness({ transport, baseDelayMs: 2, maxDelayMs: 20, random: () => 0.999 });
     const event = spooled();
     h.deliverer.deliver(event);
-    await waitFor(() => h.retryDelays(event.id).length >= 7, "seven retries");
+    await until(() => h.retryDelays(event.id).length >= 7, "seven retries");
     h.deliverer.stop();
     const delays = h.retryDelays(event.id).slice(0, 7);
     assert.deepEqual(delays, [2, 4, 8, 16, 20, 20, 20]);
@@ -444,7 +423,7 @@ describe("createDeliverer() backoff", () => {
     const h = harness({ transport, baseDelayMs: 2, maxDelayMs: 20, random: () => 0 });
     const event = spooled();
     h.deliverer.deliver(event);
-    await waitFor(() => h.retryDelays(event.id).length >= 5, "five retries");
+    await until(() => h.retryDelays(event.id).length >= 5, "five retries");
     h.deliverer.stop();
     assert.deepEqual(h.retryDelays(event.id).slice(0, 5), [0, 0, 0, 0, 0]);
   });
@@ -457,9 +436,9 @@ describe("createDeliverer() backoff", () => {
     transport.script(first.id, [retry(503), retry(503), retry(503), DELIVERED]);
     transport.script(second.id, [retry(503), DELIVERED]);
     h.deliverer.deliver(first);
-    await waitFor(() => h.acks.includes(first.id), "the first ack");
+    await until(() => h.acks.includes(first.id), "the first ack");
     h.deliverer.deliver(second);
-    await waitFor(() => h.acks.includes(second.id), "the second ack");
+    await until(() => h.acks.includes(second.id), "the second ack");
     assert.deepEqual(h.retryDelays(first.id), [2, 4, 8]);
     assert.deepEqual(h.retryDelays(second.id), [2]);
   });
@@ -476,7 +455,7 @@ describe("createDeliverer() says when the downstream fails and recovers", () => 
       clock += 1000;
       quiet.deliverer.deliver(event);
     }
-    await waitFor(() => quiet.acks.length === 3, "every ack");
+    await until(() => quiet.acks.length === 3, "every ack");
     assert.ok(quiet.counter("telnyx_relay_delivery_retries_total") >= 4);
     const warnings = logs.filter((line) => line["level"] === "warn");
     assert.equal(warnings.length, 1, JSON.stringify(logs));
@@ -494,13 +473,13 @@ describe("createDeliverer() says when the downstream fails and recovers", () => 
     const h = harness({ log: createLogger((line) => logs.push(JSON.parse(line) as Record<string, unknown>), "info", () => NOW) });
     const healthy = spooled();
     h.deliverer.deliver(healthy);
-    await waitFor(() => h.acks.length === 1, "the first ack");
+    await until(() => h.acks.length === 1, "the first ack");
     assert.deepEqual(logs, []);
     for (let outage = 0; outage < 2; outage++) {
       const event = spooled();
       h.transport.script(event.id, [retry(502), DELIVERED]);
       h.deliverer.deliver(event);
-      await waitFor(() => h.acks.includes(event.id), "the ack");
+      await until(() => h.acks.includes(event.id), "the ack");
     }
     assert.deepEqual(logs.map((line) => line["message"]), ["downstream failing; events stay spooled and are retried", "downstream recovered", "downstream failing; events stay spooled and are retried", "downstream recovered"]);
   });

@@ -16,6 +16,7 @@ import { expectConfig, loadFlags } from "../support/config.ts";
 import { runRelay, startChildRelay } from "../support/child-relay.ts";
 import { freePort } from "../support/downstream.ts";
 import { makeKeys } from "../support/keys.ts";
+import { until } from "../support/wait.ts";
 
 const keys = makeKeys();
 const root = mkdtempSync(join(tmpdir(), "telnyx-relay-open-sink-"));
@@ -51,15 +52,6 @@ async function startCountingDownstream(): Promise<{ url: string; open: Set<Socke
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/in`, open, server };
 }
 
-/** Polls until `condition` holds; fails after `ms` (a bound on a hang, not a timing assertion). */
-async function eventually(condition: () => boolean, what: string, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 describe("openSink()", () => {
   test("without --forward-url it is the stdout sink", async () => {
     const sink = await openSink(config({}), deps());
@@ -75,7 +67,7 @@ describe("openSink()", () => {
       assert.deepEqual(await sink.deliver(EVENT), { ok: true });
       assert.equal(downstream.open.size, 1, "kept alive after the delivery");
       await sink.close(1000);
-      await eventually(() => downstream.open.size === 0, "the connection to close");
+      await until(() => downstream.open.size === 0, "the connection to close");
     } finally {
       downstream.server.close();
     }

@@ -14,6 +14,7 @@ import type { Readable, Writable } from "node:stream";
 import { lockSpool } from "../../src/spool/lock.ts";
 import { isDeno } from "../support/runtime.ts";
 import { tempDir } from "./helpers.ts";
+import { until } from "../support/wait.ts";
 
 const HOLDER = fileURLToPath(new URL("./fixtures/lock-holder.ts", import.meta.url));
 const RUNTIME_ARGS = isDeno ? ["run", "--allow-all", HOLDER] : [HOLDER];
@@ -60,11 +61,6 @@ function isZombie(pid: number): boolean {
     return state?.startsWith("Z") === true && threads === "1";
   }
   return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z") && readdirSync(`/proc/${pid}/task`).length === 1;
-}
-
-async function waitFor(condition: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
-  assert.ok(condition(), what);
 }
 
 describe("spool lock", () => {
@@ -120,7 +116,7 @@ describe("spool lock", () => {
     const pid = Number(/^held (\d+)$/.exec(first)?.[1]);
     assert.ok(pid > 0, first);
     process.kill(pid, "SIGKILL");
-    await waitFor(() => isZombie(pid), `process ${pid} is a zombie`);
+    await until(() => isZombie(pid), `process ${pid} is a zombie`);
     const release = await lockSpool(dir);
     await release();
   });

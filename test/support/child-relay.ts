@@ -60,6 +60,8 @@ export interface ChildRelay {
   readonly stderrText: string[];
   /** Resolves when the process has exited. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resolves once the process has exited and its stdout and stderr are closed: all it wrote has been read. */
+  readonly closed: Promise<void>;
   /** Resolves once a stdout line satisfying `predicate` has arrived. */
   waitForLine(predicate: (line: string) => boolean): Promise<string>;
 }
@@ -104,6 +106,7 @@ export async function startChildRelay(options: ChildRelayOptions = {}): Promise<
     children.delete(child);
     return { code: code as number | null, signal: signal as NodeJS.Signals | null };
   });
+  const closed = once(child, "close").then(() => {});
   const lines: string[] = [];
   const logs: Array<Record<string, unknown>> = [];
   const stderrText: string[] = [];
@@ -146,6 +149,7 @@ export async function startChildRelay(options: ChildRelayOptions = {}): Promise<
     logs,
     stderrText,
     exited,
+    closed,
     waitForLine(predicate) {
       const found = lines.find(predicate);
       if (found !== undefined) return Promise.resolve(found);

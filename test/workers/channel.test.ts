@@ -11,21 +11,13 @@ import { createDeadLetterFile, type BoundedDeadLetterFile, type DeadLetter } fro
 import type { Delivered } from "../../src/sinks/sink.ts";
 import { connectToMain } from "../../src/workers/connect-to-main.ts";
 import { serveWorker, type MainServices } from "../../src/workers/serve-worker.ts";
+import { until } from "../support/wait.ts";
 
 const event = (n: number): EncodedEvent => ({ id: n.toString(16).padStart(32, "0"), json: JSON.stringify({ n, text: "a\nb \u2028 😀" }) });
 type Outcome = Delivered | Rejection | "duplicate";
 const dir = mkdtempSync(join(tmpdir(), "telnyx-relay-channel-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 let files = 0;
-
-/** Waits until `condition` holds (a bound on the wait, not a timing assertion). */
-async function until(condition: () => boolean, ms = 5_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 /** Both ends over an in-memory socket pair; the main process answers events with `answer`. */
 function link(answer: (event: EncodedEvent) => Promise<Outcome>, options: { answerTimeoutMs?: number; services?: Partial<MainServices>; workerMetrics?: () => string } = {}) {
