@@ -165,7 +165,8 @@ function loadSpool(reader: OptionReader, errors: string[]): SpoolConfig | undefi
 // timeout) or on shutdown (shutdown timeout): otherwise the client sees a reset instead.
 function checkWaits(config: Config, errors: string[]): void {
   const waits: Array<[string, number | undefined]> = [
-    ["--sink-timeout", config.forward === undefined && config.nats === undefined ? config.sinkTimeoutMs : undefined],
+    // stdout's wait, the spool's disk and the dead-letter file's: every mode has one.
+    ["--sink-timeout", config.sinkTimeoutMs],
     ["--forward-timeout", config.forward !== undefined && config.spool === undefined ? config.forward.timeoutMs : undefined],
     ["--nats-timeout", config.nats !== undefined && config.spool === undefined ? config.nats.timeoutMs : undefined],
   ];

@@ -136,8 +136,8 @@ export const OPTIONS = {
   }),
   "sink-timeout": option({
     env: "TELNYX_RELAY_SINK_TIMEOUT", value: "DURATION", default: "1.5s", parse: parsePositiveDurationMs, group: "output",
-    help: "How long a request waits for a blocked stdout before 503.",
-    doc: "How long a request waits for a blocked stdout before it is answered 503: within Telnyx's 2 s webhook deadline, with margin (see [Telnyx's deadline](#telnyxs-2-second-deadline)). Must be shorter than `--request-timeout` and `--shutdown-timeout` (as must `--forward-timeout` in synchronous mode), so a waiting request always gets its 503.",
+    help: "How long a request waits for a blocked stdout, the spool's disk or the dead-letter file's before 503.",
+    doc: "How long a request waits for a blocked stdout, for the spool's disk (`--spool-dir`: write + `fdatasync`) or for the dead-letter file's before it is answered 503: within Telnyx's 2 s webhook deadline, with margin (see [Telnyx's deadline](#telnyxs-2-second-deadline)). A disk write that is late goes on, and `/readyz` answers 503 until it is done. Must be shorter than `--request-timeout` and `--shutdown-timeout` (as must `--forward-timeout` in synchronous mode), so a waiting request always gets its 503.",
   }),
   "dedup-window": option({
     env: "TELNYX_RELAY_DEDUP_WINDOW", value: "DURATION", default: "1h", parse: parseDurationMs, group: "output",

@@ -107,6 +107,10 @@ export function createRelay(options: RelayOptions): Relay {
     if (kept === "failed") {
       return reject("dead_letter_unavailable", `${invalid.detail}; and the dead-letter file could not be written, so it was not kept`);
     }
+    if (kept === "late") {
+      // The write goes on: Telnyx's redelivery finds it there (400) once it is on disk.
+      return reject("dead_letter_unavailable", `${invalid.detail}; and the dead-letter file's disk did not confirm the write in time, so it is not kept yet`);
+    }
     return invalid;
   }
 

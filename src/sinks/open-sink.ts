@@ -122,5 +122,15 @@ async function openSpoolSink(config: Config, spool: SpoolConfig, transport: Tran
   });
   metrics.spool(() => ({ depth: journal.depth(), bytes: journal.bytes() }));
   for (const event of journal.recovered) deliverer.deliver(event);
-  return createSpoolSink({ journal, maxBytes: spool.maxBytes, deliverer, transport, releaseLock, log, now });
+  return createSpoolSink({
+    journal,
+    maxBytes: spool.maxBytes,
+    timeoutMs: config.sinkTimeoutMs,
+    deliverer,
+    transport,
+    releaseLock,
+    remember: (id, at) => deps.dedup.remember(id, at),
+    log,
+    now,
+  });
 }

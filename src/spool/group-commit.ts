@@ -71,10 +71,12 @@ export function createGroupCommit(state: JournalState, rotation: Rotation, after
       while (queue.length > 0 && state.failure === undefined) {
         // Checked and acted on with no await before the batch is taken, so a rotation asked for by a
         // barrier in this batch (see relieve in journal.ts) is never missed.
+        state.commitSince = state.settings.now();
         if (rotation.due()) await rotation.rotate();
         const batch = queue;
         queue = [];
         const written = await commit(batch);
+        state.commitSince = undefined;
         if (!written && state.failure === undefined && state.active.bytes > 0) {
           // Move on from the segment the failure happened in: while it is the active one it can be
           // neither deleted nor compacted, so after a disk-full nothing would ever free its room.
@@ -90,6 +92,7 @@ export function createGroupCommit(state: JournalState, rotation: Rotation, after
     } finally {
       // In the same microtask as the last look at the queue: an item pushed from now on starts a new writer.
       writer = undefined;
+      state.commitSince = undefined;
     }
   };
 

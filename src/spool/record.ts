@@ -14,6 +14,20 @@ export const HEADER_BYTES = 8;
  */
 export const MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
 
+/**
+ * A record too large for the journal ({@link MAX_PAYLOAD_BYTES}): the event, not the disk, is at
+ * fault, so a caller answers it apart from an I/O error (it would fail the same way every time).
+ */
+export class RecordTooLargeError extends RangeError {
+  /** The payload's size in bytes. */
+  readonly bytes: number;
+  constructor(bytes: number) {
+    super(`journal record of ${bytes} bytes is larger than ${MAX_PAYLOAD_BYTES}`);
+    this.name = "RecordTooLargeError";
+    this.bytes = bytes;
+  }
+}
+
 /** An accepted event (`t: "e"`). */
 export interface EventRecord {
   readonly t: "e";
@@ -45,7 +59,7 @@ export type JournalRecord = EventRecord | AckRecord | IdRecord;
  *
  * @param record The record.
  * @returns The bytes to append to a segment.
- * @throws RangeError when the payload is larger than {@link MAX_PAYLOAD_BYTES}, TypeError for an
+ * @throws {RecordTooLargeError} (a RangeError) when the payload is larger than {@link MAX_PAYLOAD_BYTES}; TypeError for an
  *   empty id, a non-finite `at` or a non-string `json`: none of them could be read back.
  * @example
  * ```ts
@@ -66,7 +80,7 @@ export function encodeRecord(record: JournalRecord): Buffer {
         ? JSON.stringify({ t: "a", id: record.id })
         : JSON.stringify({ t: "s", id: record.id, at: record.at });
   const length = Buffer.byteLength(payloadText, "utf8");
-  if (length > MAX_PAYLOAD_BYTES) throw new RangeError(`journal record of ${length} bytes is larger than ${MAX_PAYLOAD_BYTES}`);
+  if (length > MAX_PAYLOAD_BYTES) throw new RecordTooLargeError(length);
   const bytes = Buffer.allocUnsafe(HEADER_BYTES + length);
   bytes.write(payloadText, HEADER_BYTES, "utf8");
   bytes.writeUInt32BE(length, 0);
