@@ -12,7 +12,7 @@ let files = 0;
 const freshPath = (): string => join(dir, `dead-${++files}.jsonl`);
 
 /** A signed invalid delivery, as the relay core writes it; `at` stands for a new timestamp and signature. */
-const invalid = (body: string, at = 1): DeadLetter => ({
+const invalid = (body: string, at = 1): Extract<DeadLetter, { reason: "invalid_event" }> => ({
   receivedAt: new Date(1_795_420_800_000 + at * 1000).toISOString(),
   reason: "invalid_event",
   detail: "ReferCallStatus \"ringing\" is not one of failed, in-progress, busy, canceled, no-answer",
