@@ -112,7 +112,7 @@ export const OPTIONS = {
   "body-limit": option({
     env: "TELNYX_RELAY_BODY_LIMIT", value: "SIZE", default: "256KiB", parse: (text) => parseSize(text), group: "listening",
     help: "Largest body accepted; larger is answered 413 unread.",
-    doc: "Largest body accepted; counted while reading, whatever `Content-Length` says.",
+    doc: "Largest body accepted; counted while reading, whatever `Content-Length` says. The other size limits must agree with it, or the relay does not start (exit 2, one line naming both): with `--spool-dir` at most 16 MiB (a spool record); with `--nats-url` at most the server's `max_payload` (checked once a server answered at start-up). A signed JSON body over 1 MiB (the JSON limit) is `413` whatever this says.",
   }),
   "texml-reply": option({
     env: "TELNYX_RELAY_TEXML_REPLY", value: "PATH", unset: "an empty `<Response/>`", parse: parseNonBlank, group: "output",

@@ -126,7 +126,8 @@ export function createRelay(options: RelayOptions): Relay {
     }
 
     const body = decodeBody(media, verified.body);
-    if ("ok" in body) return refuse(delivery, verified.body, body);
+    // A JSON body over the JSON limit is refused as a body over --body-limit is: 413, not kept.
+    if ("ok" in body) return body.reason === "too_large" ? body : refuse(delivery, verified.body, body);
     // A per-kind path takes only form bodies (checked above with the media type).
     const type = delivery.texmlKind === undefined || body.media !== "form" ? recogniseEvent(body) : recogniseOnPath(body, delivery.texmlKind);
     if (type.generic) {

@@ -77,7 +77,7 @@ async function openTransport(config: Config, concurrency: number, deps: OpenSink
   if (config.nats !== undefined) {
     const { openNatsTransport } = await import("../transports/nats/nats-transport.ts");
     // Synchronous mode cannot answer anything without NATS; spooled mode journals meanwhile.
-    return openNatsTransport(config.nats, { log: deps.log, now: deps.now, random: Math.random, metrics: deps.metrics, mustConnect: config.spool === undefined });
+    return openNatsTransport(config.nats, { log: deps.log, now: deps.now, random: Math.random, metrics: deps.metrics, mustConnect: config.spool === undefined, bodyLimit: config.bodyLimit });
   }
   return undefined;
 }

@@ -1,6 +1,7 @@
 import { Buffer } from "node:buffer";
 // Native (zlib), in Node and in Deno: the JavaScript table loop cost ~3 µs per 1.4 KB event record.
 import { crc32 } from "node:zlib";
+import { JOURNAL_RECORD_MAX_BYTES } from "../lib/size-limits.ts";
 
 // fatal: bytes that are not UTF-8 are damage, not text to repair.
 const UTF8 = new TextDecoder("utf-8", { fatal: true });
@@ -11,8 +12,9 @@ export const HEADER_BYTES = 8;
 /**
  * The largest payload written or believed when read. A length field above this is corruption,
  * not a record: without the check one flipped bit could make recovery wait for gigabytes.
+ * (`--body-limit` is checked against it at start-up in spooled mode: src/lib/size-limits.ts.)
  */
-export const MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
+export const MAX_PAYLOAD_BYTES = JOURNAL_RECORD_MAX_BYTES;
 
 /**
  * A record too large for the journal ({@link MAX_PAYLOAD_BYTES}): the event, not the disk, is at
