@@ -264,8 +264,9 @@ async function repairTail(path: string, handle: FileHandle, size: number, warn: 
   try {
     lineEnd = await lastLineEnd(reader, size);
     if (lineEnd === size) return size;
-    const { buffer } = await reader.read({ buffer: Buffer.alloc(size - lineEnd), position: lineEnd });
-    if (isRecord(buffer.toString("utf8"))) {
+    const tail = Buffer.alloc(size - lineEnd);
+    const { bytesRead } = await reader.read(tail, 0, tail.length, lineEnd);
+    if (isRecord(tail.subarray(0, bytesRead).toString("utf8"))) {
       await writeFully(handle, Buffer.from("\n"));
       await handle.datasync();
       return size + 1;

@@ -76,7 +76,6 @@ export function createGroupCommit(state: JournalState, rotation: Rotation, after
         const batch = queue;
         queue = [];
         const written = await commit(batch);
-        state.commitSince = undefined;
         if (!written && state.failure === undefined && state.active.bytes > 0) {
           // Move on from the segment the failure happened in: while it is the active one it can be
           // neither deleted nor compacted, so after a disk-full nothing would ever free its room.
@@ -113,6 +112,8 @@ export function createGroupCommit(state: JournalState, rotation: Rotation, after
         await state.settings.datasync(handle);
       }
     } catch (error) {
+      // Done, if failed: before anyone hears of it (readiness reads it).
+      state.commitSince = undefined;
       if (!counted) state.queuedBytes -= data.length;
       await rollBack(state, segment, handle, start, error);
       // Set before the callers hear of it: an append they make in answer must see it (see append).
@@ -120,6 +121,7 @@ export function createGroupCommit(state: JournalState, rotation: Rotation, after
       queue = failBatch(state, batch, queue, error);
       return false;
     }
+    state.commitSince = undefined;
     state.lastCommitFailed = false;
     applyCommitted(state, segment, batch);
     return true;
