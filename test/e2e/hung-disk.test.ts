@@ -18,11 +18,17 @@ import { makeKeys } from "../support/keys.ts";
 
 const STRACE = ["/usr/bin/strace", "/bin/strace", "/usr/local/bin/strace"].find((path) => spawnSync(path, ["-V"], { stdio: "ignore" }).status === 0);
 
-/** The `skip` option: false when strace is here; else a message naming it. With CI=true a missing strace is an error. */
+/**
+ * The `skip` option: false when strace is here and may trace (ptrace can be forbidden, e.g. in a
+ * container without CAP_SYS_PTRACE); else a message naming why. With CI=true either is an error.
+ */
 function straceSkip(): string | false {
-  if (STRACE !== undefined) return false;
-  if (process.env.CI === "true") throw new Error("strace is not installed, and CI=true: the hung-disk test must run in CI (apt-get install strace)");
-  return "strace is not installed (Debian: apt-get install strace): the hung-disk test skipped";
+  let reason: string | undefined;
+  if (STRACE === undefined) reason = "strace is not installed (Debian: apt-get install strace)";
+  else if (spawnSync(STRACE, ["-f", "-qq", "-o", "/dev/null", "-e", "trace=fdatasync", "true"], { stdio: "ignore" }).status !== 0) reason = "strace cannot trace here (ptrace not permitted)";
+  if (reason === undefined) return false;
+  if (process.env.CI === "true") throw new Error(`${reason}, and CI=true: the hung-disk test must run in CI`);
+  return `${reason}: the hung-disk test skipped`;
 }
 
 // Every fdatasync takes this long; the relay's deadline is far shorter.
