@@ -1,17 +1,17 @@
-// A hung disk, for real: the relay as a child process under `strace -f -e inject=fdatasync:delay_enter=…`,
+// Disk faults, for real. A dead-letter file a crash cut off in the middle of a record. And a hung disk: the relay as a child process under `strace -f -e inject=fdatasync:delay_enter=…`,
 // so every fdatasync it makes (the spool's commits, the dead-letter file's records) takes seconds, as on a
 // dead NFS mount or a dying device. Requests must still be answered within --sink-timeout, /readyz
 // must say not ready, and nothing may be lost: the late writes go on, and Telnyx's redeliveries find them.
 // Where strace is missing the test skips, naming it; with CI=true it fails instead.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, truncateSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { after, describe, test } from "node:test";
 import { encodeForm, SEED_BODY, SEED_FIELDS } from "../../scripts/seed-event.ts";
-import { relayCommand, startChildRelay } from "../support/child-relay.ts";
+import { relayCommand, runRelay, startChildRelay, type ChildRelay } from "../support/child-relay.ts";
 import { startDownstream } from "../support/downstream.ts";
 import { outcomeOf, postSigned } from "../support/http.ts";
 import { makeKeys } from "../support/keys.ts";
@@ -94,5 +94,41 @@ describe("a disk whose fdatasync hangs (strace fault injection)", () => {
       await relay.exited;
       await downstream.close();
     }
+  });
+});
+
+async function stopped(relay: ChildRelay): Promise<void> {
+  if (relay.child.exitCode === null && relay.child.signalCode === null) relay.child.kill("SIGTERM");
+  await relay.exited;
+}
+
+describe("a dead-letter file a crash cut short in the middle of a record", () => {
+  test("the next relay cuts the fragment off: the next record is a line of its own, and replay --check reads every record", async () => {
+    const file = join(root, "torn.jsonl");
+    const args = ["--dead-letter-file", file, "--body-limit", "4MiB"];
+    // A large invalid delivery kept by one relay…
+    const large = encodeForm(SEED_FIELDS.map(([name, value]): [string, string] => [name, name === "ReferCallStatus" ? "ringing" : name === "CallSid" ? `v3:${"x".repeat(2 * 1024 * 1024)}` : value]));
+    const first = await startChildRelay({ env: { TELNYX_PUBLIC_KEY: keys.portalKey }, args });
+    try {
+      assert.equal((await postSigned(first.url, keys.privateKey, large)).status, 400);
+    } finally {
+      await stopped(first);
+    }
+    // …cut in its middle, as `kill -9` while it was being written leaves it.
+    truncateSync(file, Math.floor(statSync(file).size / 2));
+    const second = await startChildRelay({ env: { TELNYX_PUBLIC_KEY: keys.portalKey }, args });
+    try {
+      const answer = await postSigned(second.url, keys.privateKey, INVALID_BODY);
+      assert.equal(answer.status, 400, answer.text);
+      assert.ok(second.logs.some((entry) => entry.message === "dead-letter file: removed a record cut short (a crash while it was written)"));
+    } finally {
+      await stopped(second);
+    }
+    const lines = readFileSync(file, "utf8").split("\n").filter((line) => line !== "");
+    assert.deepEqual(lines.map((line) => (JSON.parse(line) as { body: string }).body), [INVALID_BODY], "no record glued to the fragment");
+    const check = await runRelay(["replay", file, "--check"], { TELNYX_PUBLIC_KEY: keys.portalKey });
+    assert.equal(check.code, 0, check.stderr);
+    assert.match(check.stdout, /record 1: still invalid: /);
+    assert.doesNotMatch(check.stdout, /not JSON/);
   });
 });
