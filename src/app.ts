@@ -205,7 +205,12 @@ async function openOutlet(config: Config, io: AppIo, role: AppRole, metrics: Met
       listening: main.listening,
     };
   }
-  const deadLetters = createDeadLetterFile(config.deadLetterFile, { maxBytes: config.deadLetterMaxBytes });
+  // A request waits on a dead letter as on the sink: --sink-timeout at most (a hung disk).
+  const deadLetters = createDeadLetterFile(config.deadLetterFile, {
+    maxBytes: config.deadLetterMaxBytes,
+    timeoutMs: config.sinkTimeoutMs,
+    onWarning: (message, fields) => log.warn(message, fields),
+  });
   metrics.deadLetterFile(() => deadLetters.stats());
   const dedup = createDedup({ windowMs: config.dedupWindowMs, maxEntries: DEDUP_MAX_ENTRIES, now });
   const sink = await openSink(config, {
@@ -221,7 +226,8 @@ async function openOutlet(config: Config, io: AppIo, role: AppRole, metrics: Met
   return {
     name: sink.name,
     recovered: sink.recovered,
-    ready: () => sink.ready(),
+    // Not ready while a dead letter is overdue either: its disk hangs.
+    ready: () => sink.ready() && !deadLetters.overdue(),
     close: (timeoutMs) => sink.close(timeoutMs),
     handOn: dedupThenDeliver(dedup, sink),
     deadLetters,

@@ -8,6 +8,7 @@ import { loadNats } from "./nats-load.ts";
 import { loadTexmlReply } from "./texml-reply.ts";
 import { createOptionReader, type OptionReader } from "./option-reader.ts";
 import { OPTION_NAMES, OPTIONS, type OptionName } from "./options.ts";
+import { JOURNAL_RECORD_MAX_BYTES } from "../lib/size-limits.ts";
 
 /** The relay's configuration, checked and turned into runtime objects before anything listens. */
 export interface Config {
@@ -122,6 +123,7 @@ export function loadConfig(flags: ReadonlyMap<OptionName, readonly string[]>, en
   };
   if (reader.given("forward-url") && reader.given("nats-url")) errors.push("--forward-url and --nats-url: give one (events go to one place)");
   checkWaits(config, errors);
+  checkSizes(config, errors);
   return errors.length > 0 ? { ok: false, errors } : { ok: true, config };
 }
 
@@ -165,7 +167,8 @@ function loadSpool(reader: OptionReader, errors: string[]): SpoolConfig | undefi
 // timeout) or on shutdown (shutdown timeout): otherwise the client sees a reset instead.
 function checkWaits(config: Config, errors: string[]): void {
   const waits: Array<[string, number | undefined]> = [
-    ["--sink-timeout", config.forward === undefined && config.nats === undefined ? config.sinkTimeoutMs : undefined],
+    // stdout's wait, the spool's disk and the dead-letter file's: every mode has one.
+    ["--sink-timeout", config.sinkTimeoutMs],
     ["--forward-timeout", config.forward !== undefined && config.spool === undefined ? config.forward.timeoutMs : undefined],
     ["--nats-timeout", config.nats !== undefined && config.spool === undefined ? config.nats.timeoutMs : undefined],
   ];
@@ -173,5 +176,14 @@ function checkWaits(config: Config, errors: string[]): void {
     if (ms === undefined || ms === 0) continue;
     if (ms >= config.requestTimeoutMs) errors.push(`${flag} (${ms} ms) must be shorter than --request-timeout (${config.requestTimeoutMs} ms)`);
     if (ms >= config.shutdownTimeoutMs) errors.push(`${flag} (${ms} ms) must be shorter than --shutdown-timeout (${config.shutdownTimeoutMs} ms)`);
+  }
+}
+
+// The size limits must agree: a body the server takes must fit the spool's records, or it would be
+// answered 503 at every redelivery. (A JSON body over the JSON limit is 413 whatever --body-limit
+// says, and a NATS server's max_payload is checked once connected: src/transports/nats/.)
+function checkSizes(config: Config, errors: string[]): void {
+  if (config.spool !== undefined && config.bodyLimit > JOURNAL_RECORD_MAX_BYTES) {
+    errors.push(`--body-limit (${config.bodyLimit} bytes) is larger than a spool record may be (${JOURNAL_RECORD_MAX_BYTES} bytes, --spool-dir): lower --body-limit`);
   }
 }

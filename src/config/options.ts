@@ -112,7 +112,7 @@ export const OPTIONS = {
   "body-limit": option({
     env: "TELNYX_RELAY_BODY_LIMIT", value: "SIZE", default: "256KiB", parse: (text) => parseSize(text), group: "listening",
     help: "Largest body accepted; larger is answered 413 unread.",
-    doc: "Largest body accepted; counted while reading, whatever `Content-Length` says.",
+    doc: "Largest body accepted; counted while reading, whatever `Content-Length` says. The other size limits must agree with it, or the relay does not start (exit 2, one line naming both): with `--spool-dir` at most 16 MiB (a spool record); with `--nats-url` at most the server's `max_payload` (checked once a server answered at start-up). A signed JSON body over 1 MiB (the JSON limit) is `413` whatever this says.",
   }),
   "texml-reply": option({
     env: "TELNYX_RELAY_TEXML_REPLY", value: "PATH", unset: "an empty `<Response/>`", parse: parseNonBlank, group: "output",
@@ -136,8 +136,8 @@ export const OPTIONS = {
   }),
   "sink-timeout": option({
     env: "TELNYX_RELAY_SINK_TIMEOUT", value: "DURATION", default: "1.5s", parse: parsePositiveDurationMs, group: "output",
-    help: "How long a request waits for a blocked stdout before 503.",
-    doc: "How long a request waits for a blocked stdout before it is answered 503: within Telnyx's 2 s webhook deadline, with margin (see [Telnyx's deadline](#telnyxs-2-second-deadline)). Must be shorter than `--request-timeout` and `--shutdown-timeout` (as must `--forward-timeout` in synchronous mode), so a waiting request always gets its 503.",
+    help: "How long a request waits for a blocked stdout, the spool's disk or the dead-letter file's before 503.",
+    doc: "How long a request waits for a blocked stdout, for the spool's disk (`--spool-dir`: write + `fdatasync`) or for the dead-letter file's before it is answered 503: within Telnyx's 2 s webhook deadline, with margin (see [Telnyx's deadline](#telnyxs-2-second-deadline)). A disk write that is late goes on, and `/readyz` answers 503 until it is done. Must be shorter than `--request-timeout` and `--shutdown-timeout` (as must `--forward-timeout` in synchronous mode), so a waiting request always gets its 503.",
   }),
   "dedup-window": option({
     env: "TELNYX_RELAY_DEDUP_WINDOW", value: "DURATION", default: "1h", parse: parseDurationMs, group: "output",

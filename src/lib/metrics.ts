@@ -6,6 +6,7 @@
  */
 
 import { EVENT_TYPES } from "../events/registry.ts";
+import type { DeadLetterStats } from "./dead-letter-file.ts";
 
 /** Latency buckets, in seconds: from a loopback round trip to a downstream near its timeout. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -28,8 +29,6 @@ export interface Metrics {
   forwarded(seconds: number): void;
   /** A forward attempt will be retried. */
   retry(): void;
-  /** An event went to the dead-letter file. */
-  deadLettered(): void;
   // NATS JetStream transport.
   /** A publish was acknowledged, `seconds` after it was sent; `duplicate`: the stream already had it. */
   natsPublished(seconds: number, duplicate: boolean): void;
@@ -40,7 +39,7 @@ export interface Metrics {
   /** Sets where the spool gauges read from. */
   spool(read: () => { depth: number; bytes: number }): void;
   /** Sets where the dead-letter file's gauge and counters read from (the process that writes it). */
-  deadLetterFile(read: () => { bytes: number; duplicates: number; refused: number }): void;
+  deadLetterFile(read: () => DeadLetterStats): void;
   /** The text for `GET /metrics`. */
   render(): string;
 }
@@ -69,14 +68,13 @@ export function createMetrics(eventTypes: readonly string[] = EVENT_TYPES.map((e
   const filtered = new Map<string, number>();
   let forwarded = 0;
   let retries = 0;
-  let deadLettered = 0;
   const buckets = new Array<number>(LATENCY_BUCKETS.length).fill(0);
   let latencySum = 0;
   let latencyCount = 0;
   const nats = { published: 0, duplicates: 0, retries: 0, reconnects: 0, ackBuckets: new Array<number>(LATENCY_BUCKETS.length).fill(0), ackSum: 0 };
   let natsUsed = false;
   let readSpool: (() => { depth: number; bytes: number }) | undefined;
-  let readDeadLetterFile: (() => { bytes: number; duplicates: number; refused: number }) | undefined;
+  let readDeadLetterFile: (() => DeadLetterStats) | undefined;
 
   const bump = <K>(map: Map<K, number>, key: K): void => {
     map.set(key, (map.get(key) ?? 0) + 1);
@@ -99,7 +97,6 @@ export function createMetrics(eventTypes: readonly string[] = EVENT_TYPES.map((e
       for (let i = 0; i < LATENCY_BUCKETS.length; i++) if (seconds <= (LATENCY_BUCKETS[i] as number)) buckets[i] = (buckets[i] as number) + 1;
     },
     retry: () => void retries++,
-    deadLettered: () => void deadLettered++,
     natsPublished(latency, duplicate) {
       natsUsed = true;
       const seconds = Math.max(0, latency);
@@ -142,7 +139,6 @@ export function createMetrics(eventTypes: readonly string[] = EVENT_TYPES.map((e
       family("telnyx_relay_events_filtered_total", "counter", "Events answered 200 and not handed on because --events does not keep their type.", byType(filtered));
       family("telnyx_relay_events_forwarded_total", "counter", "Events acknowledged by the downstream.", [["", forwarded]]);
       family("telnyx_relay_delivery_retries_total", "counter", "Forward attempts that will be retried.", [["", retries]]);
-      family("telnyx_relay_events_dead_lettered_total", "counter", "Events written to the dead-letter file.", [["", deadLettered]]);
       if (readSpool) {
         const spool = readSpool();
         family("telnyx_relay_spool_depth", "gauge", "Spooled events not yet acknowledged by the downstream.", [["", spool.depth]]);
@@ -150,9 +146,15 @@ export function createMetrics(eventTypes: readonly string[] = EVENT_TYPES.map((e
       }
       if (readDeadLetterFile) {
         const file = readDeadLetterFile();
-        family("telnyx_relay_dead_letter_bytes", "gauge", "Bytes of the dead-letter file (bounded by --dead-letter-max-bytes).", [["", file.bytes]]);
-        family("telnyx_relay_dead_letters_duplicate_total", "counter", "Dead letters not written again: the file holds the same delivery already.", [["", file.duplicates]]);
-        family("telnyx_relay_dead_letters_refused_total", "counter", "Dead letters refused because the file is full (answered 503, or kept spooled).", [["", file.refused]]);
+        family(
+          "telnyx_relay_events_dead_lettered_total",
+          "counter",
+          "Records written to the dead-letter file, by reason: invalid_event (a signed delivery that is not a valid event, answered 400), downstream_rejected (an event the downstream refused for good).",
+          Object.entries(file.kept).map(([reason, n]) => [`{reason="${reason}"}`, n]),
+        );
+        family("telnyx_relay_dead_letter_bytes", "gauge", "Bytes of the dead-letter file when a dead letter was last written or refused (0 before the first since start); bounded by --dead-letter-max-bytes.", [["", file.bytes]]);
+        family("telnyx_relay_dead_letters_duplicate_total", "counter", "Dead letters not written because the file holds the same one already (the same delivery, or the same refused event).", [["", file.duplicates]]);
+        family("telnyx_relay_dead_letters_refused_total", "counter", "Dead letters not written because the file is at --dead-letter-max-bytes (an invalid delivery is answered 503, a refused event stays spooled).", [["", file.refused]]);
       }
       lines.push(
         "# HELP telnyx_relay_delivery_latency_seconds Time from accepting an event to the downstream's acknowledgement.",

@@ -21,7 +21,8 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * typed webhook and is not one. Without one, the body is a generic webhook, not an error.
  *
  * @param bytes The body, after its signature was checked.
- * @returns The JSON body, or an `invalid_event` rejection whose detail names the problem.
+ * @returns The JSON body, or an `invalid_event` rejection whose detail names the problem (`too_large`
+ *   for a body over the JSON limit).
  * @example
  * ```ts
  * const body = decodeJsonBody(new TextEncoder().encode('{"data":{"event_type":"call.hangup","id":"x"}}'));
@@ -36,7 +37,8 @@ export function decodeJsonBody(bytes: Uint8Array): JsonBody | Rejection {
     return reject("invalid_event", "the body is not valid UTF-8");
   }
   const parsed = parseStrictJson(text);
-  if (!parsed.ok) return reject("invalid_event", parsed.problem);
+  // Over the JSON limit: 413, as a body over --body-limit is (not an invalid event: not kept).
+  if (!parsed.ok) return reject(parsed.tooLarge ? "too_large" : "invalid_event", parsed.problem);
   const { value } = parsed;
   if (!isObject(value)) return reject("invalid_event", "the body is not a JSON object");
 

@@ -1,10 +1,16 @@
 /** The deepest nesting of objects and arrays a webhook body may have (Telnyx's go about 6 deep). */
 export const JSON_MAX_DEPTH = 64;
-/** The largest JSON webhook body, in UTF-16 code units of its text (a Telnyx webhook is 1–10 KB). */
-export const JSON_MAX_LENGTH = 1024 * 1024;
+import { JSON_MAX_LENGTH } from "../lib/size-limits.ts";
 
-/** A strictly parsed JSON text: the value, and the text with its line breaks (whitespace) removed. */
-export type StrictJson = { readonly ok: true; readonly value: unknown; readonly text: string } | { readonly ok: false; readonly problem: string };
+export { JSON_MAX_LENGTH };
+
+/**
+ * A strictly parsed JSON text: the value, and the text with its line breaks (whitespace) removed;
+ * or a problem (`tooLarge`: the text is over {@link JSON_MAX_LENGTH}, a limit like `--body-limit`).
+ */
+export type StrictJson =
+  | { readonly ok: true; readonly value: unknown; readonly text: string }
+  | { readonly ok: false; readonly problem: string; readonly tooLarge?: true };
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -35,7 +41,7 @@ const LINE_BREAK = /[\r\n]/;
  * ```
  */
 export function parseStrictJson(text: string): StrictJson {
-  if (text.length > JSON_MAX_LENGTH) return { ok: false, problem: `the body is larger than ${JSON_MAX_LENGTH} characters of JSON` };
+  if (text.length > JSON_MAX_LENGTH) return { ok: false, problem: `the JSON body is larger than the limit of ${JSON_MAX_LENGTH} characters`, tooLarge: true };
   let depth = 0;
   let members = 0;
   const end = text.length;

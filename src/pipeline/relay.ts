@@ -115,6 +115,10 @@ export function createRelay(options: RelayOptions): Relay {
     if (kept === "failed") {
       return reject("dead_letter_unavailable", `${invalid.detail}; and the dead-letter file could not be written, so it was not kept`);
     }
+    if (kept === "late") {
+      // The write goes on: Telnyx's redelivery finds it there (400) once it is on disk.
+      return reject("dead_letter_unavailable", `${invalid.detail}; and the dead-letter file's disk did not confirm the write in time, so it is not kept yet`);
+    }
     return invalid;
   }
 
@@ -128,7 +132,8 @@ export function createRelay(options: RelayOptions): Relay {
       metrics.verificationFailure(outcome.rejection.reason);
       return outcome.rejection;
     }
-    if (outcome.kind === "invalid") return refuse(delivery, outcome.body, outcome.rejection);
+    // A JSON body over the JSON limit is refused as a body over --body-limit is: 413, not kept.
+    if (outcome.kind === "invalid") return outcome.rejection.reason === "too_large" ? outcome.rejection : refuse(delivery, outcome.body, outcome.rejection);
     if (outcome.kind === "filtered") {
       // Signed, and not wanted: answered 200 so Telnyx does not retry, and not validated or kept.
       metrics.filtered(outcome.type.type);

@@ -157,8 +157,8 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
     });
     if (stopped) return;
     if (result === "kept" || result === "duplicate") {
+      // Counted by the file (telnyx_relay_events_dead_lettered_total), whoever wrote it.
       ack(id);
-      if (result === "kept") metrics.deadLettered();
       log.warn("event dead-lettered", { id, detail: refused.detail, file: deadLetters.path, ...(result === "duplicate" ? { alreadyThere: true } : {}) });
     } else if (result === "full") {
       // The file is at --dead-letter-max-bytes: the event stays spooled and its write is tried
@@ -166,8 +166,10 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
       log.error("dead-letter file full; the event stays spooled", { id, file: deadLetters.path });
       park(item);
     } else {
-      // Only the write is tried again (the downstream's answer is kept), after a pause.
-      log.error("dead-letter file not writable; the event stays spooled", { id, file: deadLetters.path });
+      // Only the write is tried again (the downstream's answer is kept), after a pause. A late
+      // write goes on: the next try finds it there (duplicate) once it is on disk.
+      if (result === "late") log.warn("dead-letter file slow: its disk did not confirm the write in time; the event stays spooled", { id, file: deadLetters.path });
+      else log.error("dead-letter file not writable; the event stays spooled", { id, file: deadLetters.path });
       ready.push(item);
       closeGate(backoff(++failures));
     }

@@ -77,7 +77,7 @@ async function openTransport(config: Config, concurrency: number, deps: OpenSink
   if (config.nats !== undefined) {
     const { openNatsTransport } = await import("../transports/nats/nats-transport.ts");
     // Synchronous mode cannot answer anything without NATS; spooled mode journals meanwhile.
-    return openNatsTransport(config.nats, { log: deps.log, now: deps.now, random: Math.random, metrics: deps.metrics, mustConnect: config.spool === undefined });
+    return openNatsTransport(config.nats, { log: deps.log, now: deps.now, random: Math.random, metrics: deps.metrics, mustConnect: config.spool === undefined, bodyLimit: config.bodyLimit });
   }
   return undefined;
 }
@@ -122,5 +122,15 @@ async function openSpoolSink(config: Config, spool: SpoolConfig, transport: Tran
   });
   metrics.spool(() => ({ depth: journal.depth(), bytes: journal.bytes() }));
   for (const event of journal.recovered) deliverer.deliver(event);
-  return createSpoolSink({ journal, maxBytes: spool.maxBytes, deliverer, transport, releaseLock, log, now });
+  return createSpoolSink({
+    journal,
+    maxBytes: spool.maxBytes,
+    timeoutMs: config.sinkTimeoutMs,
+    deliverer,
+    transport,
+    releaseLock,
+    remember: (id, at) => deps.dedup.remember(id, at),
+    log,
+    now,
+  });
 }

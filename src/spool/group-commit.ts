@@ -71,6 +71,7 @@ export function createGroupCommit(state: JournalState, rotation: Rotation, after
       while (queue.length > 0 && state.failure === undefined) {
         // Checked and acted on with no await before the batch is taken, so a rotation asked for by a
         // barrier in this batch (see relieve in journal.ts) is never missed.
+        state.commitSince = state.settings.now();
         if (rotation.due()) await rotation.rotate();
         const batch = queue;
         queue = [];
@@ -90,6 +91,7 @@ export function createGroupCommit(state: JournalState, rotation: Rotation, after
     } finally {
       // In the same microtask as the last look at the queue: an item pushed from now on starts a new writer.
       writer = undefined;
+      state.commitSince = undefined;
     }
   };
 
@@ -110,6 +112,8 @@ export function createGroupCommit(state: JournalState, rotation: Rotation, after
         await state.settings.datasync(handle);
       }
     } catch (error) {
+      // Done, if failed: before anyone hears of it (readiness reads it).
+      state.commitSince = undefined;
       if (!counted) state.queuedBytes -= data.length;
       await rollBack(state, segment, handle, start, error);
       // Set before the callers hear of it: an append they make in answer must see it (see append).
@@ -117,6 +121,7 @@ export function createGroupCommit(state: JournalState, rotation: Rotation, after
       queue = failBatch(state, batch, queue, error);
       return false;
     }
+    state.commitSince = undefined;
     state.lastCommitFailed = false;
     applyCommitted(state, segment, batch);
     return true;

@@ -99,6 +99,12 @@ export interface Journal {
    * room kept for pending events' acks (see {@link JournalOptions.maxBytes}). Not id-only segments.
    */
   countedBytes(): number;
+  /**
+   * When the commit now in flight (write + fdatasync, and a rotation before it) started, on the
+   * journal's clock; undefined while none is. A commit that takes too long is a disk that hangs (a
+   * dead NFS server, a dying device): the spool sink is then not ready.
+   */
+  commitSince(): number | undefined;
   /** Flushes queued records, fdatasyncs, closes files. */
   close(): Promise<void>;
 }
@@ -180,6 +186,7 @@ export async function openJournal(options: JournalOptions): Promise<Journal> {
     queuedBytes: 0,
     ackReserve: 0,
     tempBytes: 0,
+    commitSince: undefined,
     lastCommitFailed: false,
     failure: undefined,
   };
@@ -231,6 +238,7 @@ function journalOf(parts: Parts, recovered: readonly SpooledEvent[], recentIds: 
     depth: () => state.pending.size,
     bytes: () => diskBytes(state),
     countedBytes: () => countedBytes(state),
+    commitSince: () => state.commitSince,
     close() {
       closePromise ??= (async () => {
         lifecycle.closing = true;

@@ -1,6 +1,6 @@
 import { Buffer } from "node:buffer";
 import { link, mkdir, mkdtemp, readdir, rm, symlink, unlink } from "node:fs/promises";
-import { createConnection, createServer, type Server } from "node:net";
+import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import process from "node:process";
@@ -135,7 +135,7 @@ async function takeGeneration(place: Place, generation: number): Promise<Taken |
     await unlink(join(place.dir, binding));
     server = await listen(join(place.address, binding));
   }
-  const close = (): Promise<void> => new Promise((done) => server.close(() => done()));
+  const close = releaser(server);
   try {
     await link(join(place.dir, binding), join(place.dir, `telnyx-relay.lock.${generation}`));
   } catch (error) {
@@ -162,12 +162,24 @@ async function removeBelow(place: Place, generation: number): Promise<void> {
   }
 }
 
-/** Binds and listens; each connect is answered with this process's pid, for the other relay's message. */
+/** The connections of probers each lock server is answering (closed with it, see releaser). */
+const probers = new WeakMap<Server, Set<Socket>>();
+
+/**
+ * Binds and listens; each connect is answered with this process's pid, for the other relay's
+ * message. A prober that does not close its end (a relay stopped, or hung, mid-probe) is cut off
+ * after PROBE_TIMEOUT_MS, and at release (a server's close waits for its connections).
+ */
 async function listen(address: string): Promise<Server> {
+  const connections = new Set<Socket>();
   const server = createServer((socket) => {
+    connections.add(socket);
+    socket.on("close", () => connections.delete(socket));
     socket.on("error", () => {});
+    socket.setTimeout(PROBE_TIMEOUT_MS, () => socket.destroy());
     socket.end(`telnyx-relay ${process.pid}\n`);
   });
+  probers.set(server, connections);
   await new Promise<void>((done, fail) => {
     server.once("error", fail);
     server.listen(address, () => {
@@ -219,11 +231,18 @@ function probe(address: string): Promise<Holder> {
   });
 }
 
-/** The release function: closes the socket. Its generation's name stays, dead, for the next holder to step over. */
+/**
+ * The release function: closes the socket, and cuts off probers still connected (their relay may
+ * be stopped: closing waits for every connection, so it would wait for as long as that one is).
+ * Its generation's name stays, dead, for the next holder to step over.
+ */
 function releaser(server: Server): () => Promise<void> {
   let released: Promise<void> | undefined;
   return () => {
-    released ??= new Promise((done) => server.close(() => done()));
+    released ??= new Promise((done) => {
+      server.close(() => done());
+      for (const socket of probers.get(server) ?? []) socket.destroy();
+    });
     return released;
   };
 }

@@ -1,6 +1,7 @@
 import { Buffer } from "node:buffer";
 // Native (zlib), in Node and in Deno: the JavaScript table loop cost ~3 µs per 1.4 KB event record.
 import { crc32 } from "node:zlib";
+import { JOURNAL_RECORD_MAX_BYTES } from "../lib/size-limits.ts";
 
 // fatal: bytes that are not UTF-8 are damage, not text to repair.
 const UTF8 = new TextDecoder("utf-8", { fatal: true });
@@ -11,8 +12,23 @@ export const HEADER_BYTES = 8;
 /**
  * The largest payload written or believed when read. A length field above this is corruption,
  * not a record: without the check one flipped bit could make recovery wait for gigabytes.
+ * (`--body-limit` is checked against it at start-up in spooled mode: src/lib/size-limits.ts.)
  */
-export const MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
+export const MAX_PAYLOAD_BYTES = JOURNAL_RECORD_MAX_BYTES;
+
+/**
+ * A record too large for the journal ({@link MAX_PAYLOAD_BYTES}): the event, not the disk, is at
+ * fault, so a caller answers it apart from an I/O error (it would fail the same way every time).
+ */
+export class RecordTooLargeError extends RangeError {
+  /** The payload's size in bytes. */
+  readonly bytes: number;
+  constructor(bytes: number) {
+    super(`journal record of ${bytes} bytes is larger than ${MAX_PAYLOAD_BYTES}`);
+    this.name = "RecordTooLargeError";
+    this.bytes = bytes;
+  }
+}
 
 /** An accepted event (`t: "e"`). */
 export interface EventRecord {
@@ -45,7 +61,7 @@ export type JournalRecord = EventRecord | AckRecord | IdRecord;
  *
  * @param record The record.
  * @returns The bytes to append to a segment.
- * @throws RangeError when the payload is larger than {@link MAX_PAYLOAD_BYTES}, TypeError for an
+ * @throws {RecordTooLargeError} (a RangeError) when the payload is larger than {@link MAX_PAYLOAD_BYTES}; TypeError for an
  *   empty id, a non-finite `at` or a non-string `json`: none of them could be read back.
  * @example
  * ```ts
@@ -66,7 +82,7 @@ export function encodeRecord(record: JournalRecord): Buffer {
         ? JSON.stringify({ t: "a", id: record.id })
         : JSON.stringify({ t: "s", id: record.id, at: record.at });
   const length = Buffer.byteLength(payloadText, "utf8");
-  if (length > MAX_PAYLOAD_BYTES) throw new RangeError(`journal record of ${length} bytes is larger than ${MAX_PAYLOAD_BYTES}`);
+  if (length > MAX_PAYLOAD_BYTES) throw new RecordTooLargeError(length);
   const bytes = Buffer.allocUnsafe(HEADER_BYTES + length);
   bytes.write(payloadText, HEADER_BYTES, "utf8");
   bytes.writeUInt32BE(length, 0);

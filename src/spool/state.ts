@@ -64,6 +64,8 @@ export interface JournalState {
   ackReserve: number;
   /** A compaction's temp file while it exists: it is on disk too (and counts as id records). */
   tempBytes: number;
+  /** When the commit in flight (its rotation, write and fdatasync) started, on the journal's clock; undefined while none is. */
+  commitSince: number | undefined;
   /** Whether the last commit failed (set by the commit itself, before it settles the batch). */
   lastCommitFailed: boolean;
   /** Set when a failed commit could not be rolled back: the segment's state is unknown, so the journal stops. */

@@ -150,7 +150,9 @@ function deadLettersThrough(path: string, ask: (record: DeadLetter) => Promise<M
     append,
     write: (record) => append(record).then((result) => result === "kept" || result === "duplicate"),
     // The file and its figures are the main process's.
-    stats: () => ({ bytes: 0, duplicates: 0, refused: 0 }),
+    stats: () => ({ bytes: 0, kept: { invalid_event: 0, downstream_rejected: 0 }, duplicates: 0, refused: 0 }),
+    // The main process's readiness says whether its file is overdue.
+    overdue: () => false,
     close: async () => {},
   };
 }

@@ -329,4 +329,16 @@ describe("loadConfig() and the option table's defaults", () => {
     expectConfig(load({ ...defaults("forward-"), "nats-url": ["nats://127.0.0.1:4222"], "spool-dir": ["/tmp/spool"] }, WITH_KEY));
   });
 
+  test("the size limits must agree: with --spool-dir, a --body-limit larger than a spool record is one error naming both", () => {
+    const spooled = { "forward-url": ["http://127.0.0.1:9/events"], "spool-dir": ["/tmp/spool"] };
+    expectOneError(load({ ...spooled, "body-limit": ["20MiB"] }, WITH_KEY), /^--body-limit \(20971520 bytes\) is larger than a spool record may be \(16777216 bytes, --spool-dir\): lower --body-limit$/);
+    expectConfig(load({ ...spooled, "body-limit": ["16MiB"] }, WITH_KEY));
+    expectConfig(load({ "body-limit": ["64MiB"] }, WITH_KEY)); // no spool: nothing to disagree with
+  });
+
+  test("--sink-timeout is checked against --request-timeout in every mode: it bounds the spool's disk and the dead-letter file's too", () => {
+    const spooled = { "forward-url": ["http://127.0.0.1:9/events"], "spool-dir": ["/tmp/spool"] };
+    expectOneError(load({ ...spooled, "sink-timeout": ["5s"], "request-timeout": ["2s"] }, WITH_KEY), /^--sink-timeout \(5000 ms\) must be shorter than --request-timeout \(2000 ms\)$/);
+  });
+
 });

@@ -153,13 +153,25 @@ describe("NATS: start-up errors and dead letters", { skip }, () => {
     }
   });
 
+  test("a --body-limit larger than the server's max_payload: exit 2, one line naming both", async () => {
+    const server = await serverWithStream("max_payload: 600", { kind: "none" }, { subjects: ["telnyx.>"] });
+    try {
+      const line = startUpError(await runRelay(base(server.urls[0] as string), { TELNYX_PUBLIC_KEY: keys.portalKey }));
+      assert.equal(line, "telnyx-relay: cannot start: --body-limit (262144 bytes) is larger than the NATS server's max_payload (600 bytes): a body that large could never be published; lower --body-limit or raise max_payload");
+      // The twin, a limit the server agrees with, starts: the next test.
+    } finally {
+      await server.stop();
+    }
+  });
+
   test("an event larger than the server's max_payload is refused before it is sent (dead letter)", async () => {
     const server = await serverWithStream("max_payload: 600", { kind: "none" }, { subjects: ["telnyx.>"] });
     const dir = freshDir();
     const deadLetters = join(dir, "dl.jsonl");
     const relay = await startChildRelay({
       env: { TELNYX_PUBLIC_KEY: keys.portalKey },
-      args: ["--dead-letter-file", deadLetters, "--nats-url", server.urls[0] as string, "--spool-dir", join(dir, "spool")],
+      // A body limit the server agrees with (the start-up check), and an event that is still too large as a CloudEvent.
+      args: ["--dead-letter-file", deadLetters, "--nats-url", server.urls[0] as string, "--spool-dir", join(dir, "spool"), "--body-limit", "600"],
     });
     try {
       assert.equal((await postSigned(relay.url, keys.privateKey, SEED_BODY)).status, 200);

@@ -12,7 +12,7 @@ let files = 0;
 const freshPath = (): string => join(dir, `dead-${++files}.jsonl`);
 
 /** A signed invalid delivery, as the relay core writes it; `at` stands for a new timestamp and signature. */
-const invalid = (body: string, at = 1): DeadLetter => ({
+const invalid = (body: string, at = 1): Extract<DeadLetter, { reason: "invalid_event" }> => ({
   receivedAt: new Date(1_795_420_800_000 + at * 1000).toISOString(),
   reason: "invalid_event",
   detail: "ReferCallStatus \"ringing\" is not one of failed, in-progress, busy, canceled, no-answer",
@@ -87,7 +87,7 @@ describe("the dead-letter file", () => {
     assert.equal(await file.append(invalid("a=1", 9)), "duplicate", "a record already there is still recognised");
     assert.deepEqual(records(path).map((record) => (record as { body: string }).body), ["a=1", "a=2"]);
     assert.ok(statSync(path).size <= 2 * one + 10);
-    assert.deepEqual(file.stats(), { bytes: statSync(path).size, duplicates: 1, refused: 2 });
+    assert.deepEqual(file.stats(), { bytes: statSync(path).size, kept: { invalid_event: 2, downstream_rejected: 0 }, duplicates: 1, refused: 2 });
     await file.close();
   });
 
@@ -143,6 +143,62 @@ describe("the dead-letter file", () => {
     assert.deepEqual(results.filter((result) => result === "kept").length, 1);
     assert.equal(records(file.path).length, 1);
     assert.ok(statSync(file.path).size < 210 * 1024);
+    await file.close();
+  });
+
+  test("a record a crash cut short is cut off at open: the next record is a line of its own, and every line is a record", async () => {
+    const path = freshPath();
+    const whole = `${JSON.stringify(invalid("a=1"))}\n`;
+    // kill -9 while a large record was being written: the file ends in the middle of it.
+    const torn = JSON.stringify(invalid(`a=${"x".repeat(64 * 1024)}`, 2)).slice(0, 40 * 1024);
+    writeFileSync(path, whole + torn);
+    const warnings: string[] = [];
+    const file = createDeadLetterFile(path, { onWarning: (message) => void warnings.push(message) });
+    assert.equal(await file.append(invalid("a=2")), "kept");
+    assert.deepEqual(records(path).map((record) => (record as { body: string }).body), ["a=1", "a=2"], "no line is a fragment glued to a record");
+    assert.equal(await file.append(invalid("a=1", 3)), "duplicate", "what was whole is still read back");
+    assert.deepEqual(warnings, ["dead-letter file: removed a record cut short (a crash while it was written)"]);
+    assert.equal(file.stats().bytes, statSync(path).size);
+    await file.close();
+  });
+
+  test("a whole record missing only its final line break (written by hand) is kept, and ended with one", async () => {
+    const path = freshPath();
+    writeFileSync(path, JSON.stringify(invalid("a=1")));
+    const file = createDeadLetterFile(path);
+    assert.equal(await file.append(invalid("a=2")), "kept");
+    assert.deepEqual(records(path).map((record) => (record as { body: string }).body), ["a=1", "a=2"]);
+    await file.close();
+  });
+
+  test("one body with another Content-Type or on another TeXML kind's path is another dead letter: replay decodes and validates it differently", async () => {
+    const file = createDeadLetterFile(freshPath());
+    const body = '{"data":{"event_type":"call.hangup"}}';
+    assert.equal(await file.append({ ...invalid(body), contentType: "application/json" }), "kept");
+    assert.equal(await file.append({ ...invalid(body, 2), contentType: "application/x-www-form-urlencoded" }), "kept");
+    assert.equal(await file.append({ ...invalid(body, 3), contentType: "application/json" }), "duplicate");
+    assert.equal(await file.append({ ...invalid("CallSid=1", 4), texmlKind: "gather" }), "kept");
+    assert.equal(await file.append({ ...invalid("CallSid=1", 5), texmlKind: "http_request" }), "kept");
+    assert.equal(await file.append({ ...invalid("CallSid=1", 6), texmlKind: "gather" }), "duplicate");
+    assert.equal(records(file.path).length, 4);
+    await file.close();
+  });
+
+  test("a write the disk does not confirm within timeoutMs is answered late; it goes on, and a redelivery is a duplicate once it is on disk", { timeout: 10_000 }, async () => {
+    let releaseDisk: () => void = () => {};
+    const disk = new Promise<void>((resolve) => {
+      releaseDisk = resolve;
+    });
+    const file = createDeadLetterFile(freshPath(), { timeoutMs: 50, datasync: (flush) => disk.then(flush) });
+    assert.equal(file.overdue(), false);
+    assert.equal(await file.append(invalid("a=1")), "late");
+    assert.equal(file.overdue(), true, "the disk hangs: not ready");
+    assert.equal(await file.append(invalid("a=1", 2)), "late", "the redelivery waits behind the first write: not a duplicate before it is on disk");
+    releaseDisk();
+    while (file.overdue()) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(await file.append(invalid("a=1", 3)), "duplicate");
+    assert.equal(records(file.path).length, 1);
+    assert.deepEqual(file.stats().kept, { invalid_event: 1, downstream_rejected: 0 });
     await file.close();
   });
 });

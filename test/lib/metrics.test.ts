@@ -95,7 +95,6 @@ describe("createMetrics().render()", () => {
       "telnyx_relay_events_duplicate_total",
       "telnyx_relay_events_forwarded_total",
       "telnyx_relay_delivery_retries_total",
-      "telnyx_relay_events_dead_lettered_total",
     ]) {
       assert.equal(family(families, name).type, "counter", name);
     }
@@ -127,7 +126,6 @@ describe("createMetrics().render()", () => {
     metrics.duplicate(REFER_STATUS_TYPE);
     metrics.retry();
     metrics.retry();
-    metrics.deadLettered();
     metrics.forwarded(0.01);
     const families = parseExposition(metrics.render());
     assert.equal(value(families, "telnyx_relay_requests_total", '{status="200"}'), 2);
@@ -138,7 +136,6 @@ describe("createMetrics().render()", () => {
     assert.equal(value(families, "telnyx_relay_events_accepted_total", REFER), 3);
     assert.equal(value(families, "telnyx_relay_events_duplicate_total", REFER), 1);
     assert.equal(value(families, "telnyx_relay_delivery_retries_total"), 2);
-    assert.equal(value(families, "telnyx_relay_events_dead_lettered_total"), 1);
     assert.equal(value(families, "telnyx_relay_events_forwarded_total"), 1);
   });
 
@@ -207,16 +204,20 @@ describe("createMetrics().render()", () => {
   test("the dead-letter file's gauge and counters appear only once deadLetterFile() is set, read at each render", () => {
     const metrics = createMetrics();
     assert.equal(parseExposition(metrics.render()).has("telnyx_relay_dead_letter_bytes"), false);
-    let file = { bytes: 2048, duplicates: 3, refused: 1 };
+    let file = { bytes: 2048, kept: { invalid_event: 4, downstream_rejected: 1 }, duplicates: 3, refused: 1 };
     metrics.deadLetterFile(() => file);
     let families = parseExposition(metrics.render());
+    // Every record the file writes, whatever wrote it: invalid deliveries (the relay) and refused events (the deliverer).
+    assert.equal(family(families, "telnyx_relay_events_dead_lettered_total").type, "counter");
+    assert.equal(value(families, "telnyx_relay_events_dead_lettered_total", '{reason="invalid_event"}'), 4);
+    assert.equal(value(families, "telnyx_relay_events_dead_lettered_total", '{reason="downstream_rejected"}'), 1);
     assert.equal(family(families, "telnyx_relay_dead_letter_bytes").type, "gauge");
     assert.equal(family(families, "telnyx_relay_dead_letters_duplicate_total").type, "counter");
     assert.equal(family(families, "telnyx_relay_dead_letters_refused_total").type, "counter");
     assert.equal(value(families, "telnyx_relay_dead_letter_bytes"), 2048);
     assert.equal(value(families, "telnyx_relay_dead_letters_duplicate_total"), 3);
     assert.equal(value(families, "telnyx_relay_dead_letters_refused_total"), 1);
-    file = { bytes: 4096, duplicates: 5, refused: 2 };
+    file = { bytes: 4096, kept: { invalid_event: 4, downstream_rejected: 1 }, duplicates: 5, refused: 2 };
     families = parseExposition(metrics.render());
     assert.equal(value(families, "telnyx_relay_dead_letter_bytes"), 4096);
     assert.equal(value(families, "telnyx_relay_dead_letters_refused_total"), 2);

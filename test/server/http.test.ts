@@ -285,6 +285,10 @@ describe("the relay over HTTP", () => {
     assert.equal(record.body, body);
     assert.deepEqual(record.headers, headers);
     assert.ok(!Number.isNaN(Date.parse(record.receivedAt)));
+    // Counted where the metric says: records written to the dead-letter file, by reason.
+    const metrics = await (await fetch(`http://127.0.0.1:${relay.port}/metrics`)).text();
+    assert.match(metrics, /^telnyx_relay_events_dead_lettered_total\{reason="invalid_event"\} [1-9][0-9]*$/m);
+    assert.match(metrics, /^telnyx_relay_events_dead_lettered_total\{reason="downstream_rejected"\} 0$/m);
   });
 });
 

@@ -85,7 +85,8 @@ function fakeDeadLetters(path: string, write: (record: DeadLetter) => Promise<bo
     path,
     write,
     append: async (record) => ((await write(record)) ? "kept" : "failed"),
-    stats: () => ({ bytes: 0, duplicates: 0, refused: 0 }),
+    stats: () => ({ bytes: 0, kept: { invalid_event: 0, downstream_rejected: 0 }, duplicates: 0, refused: 0 }),
+    overdue: () => false,
     close: async () => {},
   };
 }
@@ -107,6 +108,8 @@ function harness(overrides: Partial<Omit<DelivererOptions, "transport" | "ack">>
   const logs: Array<Record<string, unknown>> = [];
   const metrics = overrides.metrics ?? createMetrics();
   const deadLetters = overrides.deadLetters ?? createDeadLetterFile(join(dir, `dead-${++serial}.jsonl`));
+  // As in the relay: the file counts what it writes.
+  metrics.deadLetterFile(() => deadLetters.stats());
   const deliverer = createDeliverer({
     concurrency: 4,
     baseDelayMs: 1,
@@ -129,7 +132,7 @@ function harness(overrides: Partial<Omit<DelivererOptions, "transport" | "ack">>
     metrics,
     deadLetters,
     counter(name) {
-      const match = new RegExp(`^${name} (\\S+)$`, "m").exec(metrics.render());
+      const match = new RegExp(`^${name}(?:\\{reason="downstream_rejected"\\})? (\\S+)$`, "m").exec(metrics.render());
       assert.ok(match, `no sample ${name}`);
       return Number(match[1]);
     },

@@ -6,6 +6,8 @@ import { createLogger } from "../../src/lib/log.ts";
 import { createSpoolSink } from "../../src/sinks/spool-sink.ts";
 import { openJournal, type Journal, type SpooledEvent } from "../../src/spool/journal.ts";
 import { options, tempDir } from "../spool/helpers.ts";
+import { eventually } from "../support/eventually.ts";
+import { MAX_PAYLOAD_BYTES } from "../../src/spool/record.ts";
 
 /** A bound on tests whose failure mode is a hang: not a timing assertion, just a way to fail rather than wait for ever. */
 const HANG_MS = 10_000;
@@ -41,6 +43,7 @@ function scriptedJournal(overrides: Partial<Journal>): Journal {
     depth: () => 0,
     bytes: () => 0,
     countedBytes: () => 0,
+    commitSince: () => undefined,
     close: () => Promise.resolve(),
     ...overrides,
   };
@@ -56,7 +59,7 @@ describe("spool sink", () => {
     const dir = await tempDir(t);
     const journal = await openJournal(options(dir, []));
     const { deliverer, enqueued } = recordingDeliverer();
-    const sink = createSpoolSink({ journal, maxBytes: 64 * 1024 * 1024, deliverer, transport: idleTransport, releaseLock: async () => {}, log: memoryLog().log, now: () => 1_000 });
+    const sink = createSpoolSink({ journal, maxBytes: 64 * 1024 * 1024, timeoutMs: 1_000, deliverer, transport: idleTransport, releaseLock: async () => {}, log: memoryLog().log, now: () => 1_000 });
     const answers = await Promise.all([sink.deliver(EVENT), sink.deliver(EVENT)]);
     assert.deepEqual(answers, [{ ok: true }, { ok: true }]);
     assert.deepEqual(await sink.deliver(EVENT), { ok: true }, "also once the first copy is on disk");
@@ -78,7 +81,7 @@ describe("spool sink", () => {
       bytes: () => 900,
     });
     const { deliverer, enqueued } = recordingDeliverer();
-    const sink = createSpoolSink({ journal, maxBytes: 1_000, deliverer, transport: idleTransport, releaseLock: async () => {}, log: memoryLog().log, now: () => 1_000 });
+    const sink = createSpoolSink({ journal, maxBytes: 1_000, timeoutMs: 1_000, deliverer, transport: idleTransport, releaseLock: async () => {}, log: memoryLog().log, now: () => 1_000 });
     assert.equal(sink.ready(), true);
     assert.deepEqual(await sink.deliver(EVENT), { ok: false, reason: "spool_full", detail: "the spool is at its size limit; the downstream is behind" });
     assert.equal(sink.ready(), false, "not ready while as full as when an append found it full");
@@ -89,7 +92,7 @@ describe("spool sink", () => {
 
   test("readiness counts what counts against maxBytes, not the id records kept beside it", () => {
     const journal = scriptedJournal({ bytes: () => 1_200, countedBytes: () => 700 });
-    const sink = createSpoolSink({ journal, maxBytes: 1_000, deliverer: recordingDeliverer().deliverer, transport: idleTransport, releaseLock: async () => {}, log: memoryLog().log, now: () => 1_000 });
+    const sink = createSpoolSink({ journal, maxBytes: 1_000, timeoutMs: 1_000, deliverer: recordingDeliverer().deliverer, transport: idleTransport, releaseLock: async () => {}, log: memoryLog().log, now: () => 1_000 });
     assert.equal(sink.ready(), true);
   });
 
@@ -106,7 +109,7 @@ describe("spool sink", () => {
     const deliverer: Deliverer = { ...recordingDeliverer().deliverer, stop: () => void (stopped = true) };
     const transport: Transport = { ...idleTransport, close: async () => void closed.push("transport") };
     const { log, lines } = memoryLog();
-    const sink = createSpoolSink({ journal, maxBytes: 1_000, deliverer, transport, releaseLock: async () => void closed.push("lock"), log, now: () => 1_000 });
+    const sink = createSpoolSink({ journal, maxBytes: 1_000, timeoutMs: 1_000, deliverer, transport, releaseLock: async () => void closed.push("lock"), log, now: () => 1_000 });
     // Without the bound this never settles.
     await sink.close(20);
     assert.ok(closeCalled && stopped);
@@ -125,7 +128,7 @@ describe("spool sink", () => {
         return Promise.reject(new Error("EIO: simulated"));
       },
     });
-    const sink = createSpoolSink({ journal: rejecting, maxBytes: 1_000, deliverer: recordingDeliverer().deliverer, transport: idleTransport, releaseLock: async () => {}, log: memoryLog().log, now: () => 1_000 });
+    const sink = createSpoolSink({ journal: rejecting, maxBytes: 1_000, timeoutMs: 1_000, deliverer: recordingDeliverer().deliverer, transport: idleTransport, releaseLock: async () => {}, log: memoryLog().log, now: () => 1_000 });
     await sink.close(0);
     assert.ok(closeCalled);
     // Its rejection was observed: an unhandled one would fail this test file.
@@ -133,8 +136,71 @@ describe("spool sink", () => {
 
     const failing = scriptedJournal({ close: () => Promise.reject(new Error("EIO: simulated")) });
     let released = false;
-    const other = createSpoolSink({ journal: failing, maxBytes: 1_000, deliverer: recordingDeliverer().deliverer, transport: idleTransport, releaseLock: async () => void (released = true), log: memoryLog().log, now: () => 1_000 });
+    const other = createSpoolSink({ journal: failing, maxBytes: 1_000, timeoutMs: 1_000, deliverer: recordingDeliverer().deliverer, transport: idleTransport, releaseLock: async () => void (released = true), log: memoryLog().log, now: () => 1_000 });
     await assert.rejects(other.close(10_000), /EIO/);
     assert.ok(released, "the lock is let go even when the journal failed to close");
+  });
+
+  test("an append the disk does not confirm in time is a 503 at the deadline; the write goes on, and once on disk the event is handed on and its id remembered", { timeout: HANG_MS }, async (t) => {
+    const dir = await tempDir(t);
+    // The fs seam: every fdatasync waits until the test lets the disk go (a hung NFS mount).
+    let releaseDisk: () => void = () => {};
+    const disk = new Promise<void>((resolve) => {
+      releaseDisk = resolve;
+    });
+    const journal = await openJournal(options(dir, [], { datasync: (flush) => disk.then(flush) }));
+    const { deliverer, enqueued } = recordingDeliverer();
+    const remembered: string[] = [];
+    const { log, lines } = memoryLog();
+    const sink = createSpoolSink({ journal, maxBytes: 64 * 1024 * 1024, timeoutMs: 100, deliverer, transport: idleTransport, releaseLock: async () => {}, remember: (id) => void remembered.push(id), log, now: Date.now });
+    assert.equal(sink.ready(), true);
+    assert.deepEqual(await sink.deliver(EVENT), { ok: false, reason: "sink_unavailable", detail: "the spool's disk did not confirm the write within 100 ms" });
+    assert.equal(sink.ready(), false, "not ready while an answered write is still not on disk");
+    // Telnyx's redelivery: the id is pending, so it waits for that same copy, which is still not on disk.
+    assert.equal((await sink.deliver(EVENT)).ok, false, "never answered before the first copy is on disk");
+    assert.deepEqual(enqueued, [], "nothing handed on before it is on disk");
+    assert.deepEqual(remembered, []);
+    releaseDisk();
+    await eventually(() => enqueued.length === 1, "the late write to hand the event on");
+    assert.deepEqual(new Set(remembered), new Set([EVENT.id]), "the redelivery after this is a duplicate");
+    await eventually(() => sink.ready(), "ready once the disk caught up");
+    assert.deepEqual(await sink.deliver(EVENT), { ok: true }, "pending, on disk: answered, and not handed on twice");
+    assert.equal(enqueued.length, 1);
+    assert.deepEqual(
+      lines.filter(({ level }) => level !== "debug").map(({ message }) => message),
+      ["spool: the disk did not confirm a write in time; answering 503 until it does", "spool: the disk caught up; writes answered 503 have settled"],
+      "one warning when the disk hangs, one when it is back: not one a request",
+    );
+    await sink.close(10_000);
+  });
+
+  test("a commit in flight longer than the deadline makes the sink not ready, with no request waiting", () => {
+    let since: number | undefined = 800;
+    const journal = scriptedJournal({ commitSince: () => since });
+    const sink = createSpoolSink({ journal, maxBytes: 1_000, timeoutMs: 100, deliverer: recordingDeliverer().deliverer, transport: idleTransport, releaseLock: async () => {}, log: memoryLog().log, now: () => 1_000 });
+    assert.equal(sink.ready(), false, "a commit (an ack's, say) 200 ms in flight on a 100 ms deadline: the disk hangs");
+    since = 950;
+    assert.equal(sink.ready(), true, "50 ms in flight: fine");
+    since = undefined;
+    assert.equal(sink.ready(), true);
+  });
+
+  test("an event too large for a journal record is 413 too_large, not a disk failure: the sink stays ready", async (t) => {
+    const dir = await tempDir(t);
+    const journal = await openJournal(options(dir, []));
+    const { log, lines } = memoryLog();
+    const sink = createSpoolSink({ journal, maxBytes: 64 * 1024 * 1024, timeoutMs: 1_000, deliverer: recordingDeliverer().deliverer, transport: idleTransport, releaseLock: async () => {}, log, now: Date.now });
+    const answer = await sink.deliver({ id: "big", json: "x".repeat(MAX_PAYLOAD_BYTES) });
+    assert.equal(answer.ok, false);
+    assert.equal(!answer.ok && answer.reason, "too_large");
+    assert.match(!answer.ok ? answer.detail : "", /larger than a spool record may be \(16777216 bytes\)/);
+    assert.equal(sink.ready(), true, "the disk is fine");
+    assert.deepEqual(
+      lines.map(({ level, message }) => `${String(level)} ${String(message)}`),
+      ["warn event too large for the spool"],
+      "not logged as a failed write",
+    );
+    assert.deepEqual(await sink.deliver(EVENT), { ok: true }, "and the next event is spooled");
+    await sink.close(10_000);
   });
 });

@@ -176,6 +176,30 @@ describe("journal round trip", () => {
 });
 
 describe("group commit", () => {
+  test("commitSince() says when the commit in flight started (a disk that hangs shows), and nothing once it is done", async (t) => {
+    const dir = await tempDir(t);
+    const time = clock(5_000);
+    let inFlight: (() => void) | undefined;
+    const journal = await openJournal(
+      options(dir, [], {
+        now: time.now,
+        datasync: (flush) =>
+          new Promise<void>((resolve, reject) => {
+            inFlight = () => flush().then(resolve, reject);
+          }),
+      }),
+    );
+    assert.equal(journal.commitSince(), undefined);
+    const appended = journal.append(event(1, 5_000));
+    while (inFlight === undefined) await new Promise((resolve) => setImmediate(resolve));
+    time.set(9_000);
+    assert.equal(journal.commitSince(), 5_000, "started at 5 s, still in flight at 9 s");
+    inFlight();
+    assert.equal(await appended, "ok");
+    assert.equal(journal.commitSince(), undefined);
+    await journal.close();
+  });
+
   test("200 appends made together all resolve after one write and one fdatasync", async (t) => {
     const dir = await tempDir(t);
     let syncs = 0;

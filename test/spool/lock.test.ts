@@ -5,6 +5,7 @@ import { execFileSync, spawn, type ChildProcessByStdio } from "node:child_proces
 import { once } from "node:events";
 import { lstatSync, readdirSync, readFileSync } from "node:fs";
 import { mkdir, readdir, writeFile } from "node:fs/promises";
+import { createConnection } from "node:net";
 import { join } from "node:path";
 import process from "node:process";
 import { createInterface, type Interface } from "node:readline";
@@ -144,6 +145,21 @@ describe("spool lock", () => {
     await release(); // idempotent
     await (await lockSpool(dir))();
     assert.deepEqual(await lockFiles(dir), ["telnyx-relay.lock.2"]);
+  });
+
+  test("release does not wait for a prober that never closes its end (a relay stopped mid-probe)", { timeout: 10_000 }, async (t) => {
+    const dir = await tempDir(t);
+    const release = await lockSpool(dir);
+    const [name] = (await lockFiles(dir)).filter((file) => /\.lock\.\d+$/.test(file));
+    // Half-open allowed: it reads the greeting and never answers the holder's end of the connection.
+    const prober = createConnection({ path: join(dir, name!), allowHalfOpen: true });
+    prober.on("error", () => {});
+    const greeting = createInterface({ input: prober });
+    const [line] = (await once(greeting, "line")) as [string];
+    assert.equal(line, `telnyx-relay ${process.pid}`);
+    // Without the bound this never settles (a server's close waits for every connection).
+    await release();
+    prober.destroy();
   });
 
   test("a spool directory whose path is too long for a socket address works the same", async (t) => {

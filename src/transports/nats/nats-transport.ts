@@ -20,6 +20,11 @@ export interface NatsTransportDeps {
    * mode): the relay starts anyway, journals, and publishes once the cluster is back.
    */
   readonly mustConnect: boolean;
+  /**
+   * The largest body a request may carry (`--body-limit`): a server whose max_payload is smaller
+   * could never take such an event, so that is a start-up error (checked once a server answered).
+   */
+  readonly bodyLimit?: number;
   /** Reads a file (the CA, a seed or creds file); node:fs's by default. */
   readonly readFile?: (path: string) => Buffer;
 }
@@ -95,6 +100,10 @@ async function checkStartUp(config: NatsConfig, connection: ReturnType<typeof cr
     // retries say the rest.
     deps.log.debug("no NATS server reachable yet; events are journaled and published once one is", { servers, errors: first.errors });
     return;
+  }
+  const maxPayload = connection.maxPayload();
+  if (deps.bodyLimit !== undefined && maxPayload !== undefined && deps.bodyLimit > maxPayload) {
+    throw new Error(`--body-limit (${deps.bodyLimit} bytes) is larger than the NATS server's max_payload (${maxPayload} bytes): a body that large could never be published; lower --body-limit or raise max_payload`);
   }
   // With {type} in the subject, a stream must capture at least some subject of that shape.
   const probe = config.subject.split(TYPE_PLACEHOLDER).join("*").replace(/\*$/, ">");
