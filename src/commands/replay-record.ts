@@ -67,7 +67,7 @@ export function judgeRecord(line: string, keys: readonly KeyObject[]): ReplayVer
   const type = kind === undefined || decoded.media !== "form" ? recogniseEvent(decoded) : recogniseOnPath(decoded, kind);
   const valid = validateEvent(type, decoded);
   if (!valid.ok) return { kind: "still-invalid", detail: valid.detail };
-  return { kind: "valid", contentType: CONTENT_TYPES[media], texmlKind: kind, body, event: encodeCloudEvent(valid.event, deriveEventId(type, decoded)), type: type.type };
+  return { kind: "valid", contentType: CONTENT_TYPES[media], texmlKind: kind, body, event: encodeCloudEvent(valid.event, deriveEventId(type, decoded, verified, kind)), type: type.type };
 }
 
 // Records written before they kept their Content-Type: JSON bodies are objects, the rest TeXML forms.

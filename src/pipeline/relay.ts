@@ -132,7 +132,7 @@ export function createRelay(options: RelayOptions): Relay {
     if (keep !== undefined && !keep(type.type)) {
       // Signed, and not wanted: answered 200 so Telnyx does not retry, and not validated or kept.
       metrics.filtered(type.type);
-      return { ok: true, id: deriveEventId(type, body), duplicate: false, filtered: true };
+      return { ok: true, id: deriveEventId(type, body, verified, delivery.texmlKind), duplicate: false, filtered: true };
     }
     const valid = validateEvent(type, body);
     if (!valid.ok) return refuse(delivery, verified.body, valid);
@@ -141,7 +141,7 @@ export function createRelay(options: RelayOptions): Relay {
     // recognised here, without encoding it. Today the dedup check sits inside handOn
     // (dedup.once(event.id, …) in app.ts, or in the main process for a worker), which takes the
     // encoded event because a worker must send it on in one message.
-    const id = deriveEventId(type, body);
+    const id = deriveEventId(type, body, verified, delivery.texmlKind);
     const event = encodeCloudEvent(valid.event, id);
     const delivered = await handOn(event);
     if (delivered === "duplicate") {
