@@ -12,6 +12,7 @@ import { createDeadLetterFile, type BoundedDeadLetterFile } from "./lib/dead-let
 import { openSink } from "./sinks/open-sink.ts";
 import type { Sink } from "./sinks/sink.ts";
 import { createDedup } from "./pipeline/dedup.ts";
+import { createHandOn } from "./pipeline/hand-on.ts";
 import { createMetrics, type Metrics } from "./lib/metrics.ts";
 import { within } from "./lib/within.ts";
 import type { HandOn } from "./pipeline/relay.ts";
@@ -222,7 +223,7 @@ async function openOutlet(config: Config, io: AppIo, role: AppRole, metrics: Met
     recovered: sink.recovered,
     ready: () => sink.ready(),
     close: (timeoutMs) => sink.close(timeoutMs),
-    handOn: (event) => dedup.once(event.id, () => sink.deliver(event)),
+    handOn: createHandOn(dedup, sink),
     deadLetters,
     scrape: undefined,
     listening: () => {},

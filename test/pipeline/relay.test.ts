@@ -193,6 +193,7 @@ describe("createRelay(): a signed, valid delivery", () => {
       json: SEED_LINE,
       type: REFER_STATUS_TYPE,
       subject: "v3:9X2vxPDFY2RHSJ1EdMS0RHRksMTg7ldNxdjWbVr9zBjbGjGsSe-aiQ",
+      texml: true,
     });
     assert.deepEqual(deadLetterLines(), []);
     assert.equal(metric("telnyx_relay_events_accepted_total", REFER), "1");
