@@ -47,7 +47,7 @@ export interface EncodedEvent {
  * @returns The id, the JSON text, the type and the subject (and `texml` for a TeXML callback).
  * @example
  * ```ts
- * const { json } = encodeCloudEvent(event, deriveEventId(type, body));
+ * const { json } = encodeCloudEvent(event, deriveEventId(type, body, verified));
  * process.stdout.write(json + "\n");
  * ```
  */

@@ -4,7 +4,7 @@ import type { DecodedBody, EventType, FormBody, FormIdRule } from "../events/eve
 
 /**
  * What Telnyx signed for one delivery: the raw body and the `telnyx-timestamp` header, as the
- * verifier accepted them (a {@link import("./verify.ts").Verified} is one).
+ * verifier accepted them (the `Verified` result of createVerifier's function is one).
  */
 export interface SignedDelivery {
   /** The raw body bytes, exactly as signed. */
@@ -47,12 +47,12 @@ export const TELNYX_ID = /^[\x21-\x7e]{1,200}$/;
  * ```
  */
 export function deriveEventId(type: EventType, body: DecodedBody, signed: SignedDelivery, texmlKind?: string): string {
-  if (body.media === "json") {
-    const { id } = body.record;
-    if (type.id === "telnyx-id" && typeof id === "string" && TELNYX_ID.test(id)) return id;
-    return digest(["delivery", type.type, texmlKind ?? "", String(signed.timestamp)], signed.body);
+  if (type.id === "telnyx-id") {
+    const id = body.media === "json" ? body.record.id : undefined;
+    if (typeof id === "string" && TELNYX_ID.test(id)) return id;
+  } else if (body.media === "form" && identifiesByContent(type.id, body)) {
+    return digest(["content", type.type], signed.body);
   }
-  if (type.id !== "telnyx-id" && identifiesByContent(type.id, body)) return digest(["content", type.type], signed.body);
   return digest(["delivery", type.type, texmlKind ?? "", String(signed.timestamp)], signed.body);
 }
 

@@ -137,9 +137,9 @@ export function createRelay(options: RelayOptions): Relay {
     const valid = validateEvent(type, body);
     if (!valid.ok) return refuse(delivery, verified.body, valid);
 
-    // The id comes from the decoded body, before the CloudEvent is encoded: a redelivery could be
-    // recognised here, without encoding it. Today the dedup check sits inside handOn
-    // (dedup.once(event.id, …) in app.ts, or in the main process for a worker), which takes the
+    // The id comes from the decoded body and the delivery, before the CloudEvent is encoded: a
+    // redelivery could be recognised here, without encoding it. Today the dedup check sits inside
+    // handOn (createHandOn in app.ts, or in the main process for a worker), which takes the
     // encoded event because a worker must send it on in one message.
     const id = deriveEventId(type, body, verified, delivery.texmlKind);
     const event = encodeCloudEvent(valid.event, id);
