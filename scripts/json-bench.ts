@@ -47,7 +47,7 @@ const pipeline = (media: "form" | "json", bytes: Buffer) => () => {
   const type = recogniseEvent(body);
   const valid = validateEvent(type, body);
   if (!valid.ok) throw new Error(valid.detail);
-  return encodeCloudEvent(valid.event, deriveEventId(type, body));
+  return encodeCloudEvent(valid.event, deriveEventId(type, body, { body: bytes, timestamp: 1_700_000_000 }));
 };
 
 console.log(`JSON body ${json.length} bytes, form body ${form.length} bytes, ${iterations} iterations × ${ROUNDS} rounds, interleaved; medians`);

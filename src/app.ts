@@ -12,7 +12,7 @@ import { createDeadLetterFile, type BoundedDeadLetterFile } from "./lib/dead-let
 import { openSink } from "./sinks/open-sink.ts";
 import type { Sink } from "./sinks/sink.ts";
 import { createDedup } from "./pipeline/dedup.ts";
-import { dedupThenDeliver } from "./pipeline/hand-on.ts";
+import { createHandOn } from "./pipeline/hand-on.ts";
 import { createMetrics, type Metrics } from "./lib/metrics.ts";
 import { within } from "./lib/within.ts";
 import type { HandOn } from "./pipeline/relay.ts";
@@ -229,7 +229,7 @@ async function openOutlet(config: Config, io: AppIo, role: AppRole, metrics: Met
     // Not ready while a dead letter is overdue either: its disk hangs.
     ready: () => sink.ready() && !deadLetters.overdue(),
     close: (timeoutMs) => sink.close(timeoutMs),
-    handOn: dedupThenDeliver(dedup, sink),
+    handOn: createHandOn(dedup, sink),
     deadLetters,
     scrape: undefined,
     listening: () => {},

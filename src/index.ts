@@ -16,7 +16,8 @@ export type { ReferCallStatus } from "./events/texml.ts";
 export { decodeBody, indexFields } from "./pipeline/decode.ts";
 export { validateEvent } from "./pipeline/validate.ts";
 export type { Validated, ValidEvent, ValidFormEvent, ValidJsonEvent } from "./pipeline/validate.ts";
-export { deriveEventId, eventId } from "./pipeline/event-id.ts";
+export { deriveEventId } from "./pipeline/event-id.ts";
+export type { SignedDelivery } from "./pipeline/event-id.ts";
 // The REFER-only validator of earlier versions, now a thin wrapper over validateEvent.
 export { validateReferStatus } from "./pipeline/validate-refer-status.ts";
 export type { ReferStatusEvent, Valid } from "./pipeline/validate-refer-status.ts";

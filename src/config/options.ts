@@ -142,7 +142,7 @@ export const OPTIONS = {
   "dedup-window": option({
     env: "TELNYX_RELAY_DEDUP_WINDOW", value: "DURATION", default: "1h", parse: parseDurationMs, group: "output",
     help: "An event id already accepted within this window is answered 200 and not handed on again; 0 turns it off.",
-    doc: "An event whose id was already accepted within this window is answered 200 (`\"status\":\"duplicate\"`) and not handed on again. `0` turns deduplication off. Remembered in memory (at most 250,000 ids, the oldest forgotten first: 32 bytes an id with its index, at most ~8 MB), and in spooled mode across restarts.",
+    doc: "An event whose id was already accepted within this window is answered 200 (`\"status\":\"duplicate\"`) and not handed on again ([which deliveries share an id](docs/events.md#event-ids); in synchronous forwarding a TeXML callback is forwarded every time). `0` turns deduplication off. Remembered in memory (at most 250,000 ids, the oldest forgotten first: 32 bytes an id with its index, at most ~8 MB), and in spooled mode across restarts.",
   }),
   "forward-url": option({
     env: "TELNYX_RELAY_FORWARD_URL", value: "URL", unset: "stdout", parse: parseForwardUrl, group: "forwarding",

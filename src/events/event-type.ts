@@ -48,12 +48,24 @@ export interface Recognition {
 }
 
 /**
- * How an event's id is derived. `hash-of-fields`: 128 bits of SHA-256 over the decoded fields in
- * body order (TeXML callbacks carry no id of their own, and a redelivery repeats the fields).
- * `telnyx-id`: Telnyx's own id of a JSON webhook (`data.id`, or the top-level `id` of the newer
- * `{id, event, …}` envelope), the same on every retry; a body with neither gets a hash of its text.
+ * How a form callback's id is derived (src/pipeline/event-id.ts; the rule and its reasons are in
+ * docs/events.md, "Event ids"). TeXML callbacks carry no id of their own, and the body alone cannot
+ * always tell a redelivery from a second callback:
+ * - `{ content: [...] }`: when one of these fields (a time or a sequence number Telnyx sets anew for
+ *   every callback) is present and not empty, the body identifies the callback: the id is a hash of
+ *   the type and the raw body, the same for every redelivery. Otherwise as `delivery`.
+ * - `delivery`: the body can legitimately repeat (a second `<Gather>` answered the same way): the id
+ *   is a hash of the type, the per-kind path, the `telnyx-timestamp` header and the raw body, so only
+ *   a byte-identical copy of one signed delivery shares it.
  */
-export type EventIdRule = "hash-of-fields" | "telnyx-id";
+export type FormIdRule<Name extends string = string> = "delivery" | { readonly content: readonly Name[] };
+
+/**
+ * How an event's id is derived: a form callback's {@link FormIdRule}, or `telnyx-id` for a JSON
+ * webhook: Telnyx's own id (`data.id`, or the top-level `id` of the newer `{id, event, …}`
+ * envelope), the same on every retry; a body with neither is identified as its `delivery`.
+ */
+export type EventIdRule = FormIdRule | "telnyx-id";
 
 /**
  * One form-encoded callback type: its table of fields and which of them give the CloudEvent's
@@ -77,7 +89,7 @@ export interface FormEventType<Name extends string = string> {
   readonly subject?: NoInfer<Name>;
   /** The `date-time` field that becomes CloudEvents `time`, normalised (omitted when absent or empty). */
   readonly time?: NoInfer<Name>;
-  readonly id: EventIdRule;
+  readonly id: FormIdRule<NoInfer<Name>>;
 }
 
 /** The JSON types a schema can give a value (`integer`: a number with no fraction). */
@@ -115,7 +127,7 @@ export interface JsonEventType {
   readonly payload: Readonly<Record<string, JsonFieldRule>>;
   /** The payload field that becomes CloudEvents `subject` (the family's natural key). */
   readonly subject?: string;
-  readonly id: EventIdRule;
+  readonly id: "telnyx-id";
 }
 
 /** Any entry of the registry. */
@@ -166,7 +178,7 @@ export type DecodedBody = FormBody | JsonBody;
  * @example
  * ```ts
  * const PING = defineFormEventType({
- *   media: "form", type: "com.example.ping", documentedBy: "an example", id: "hash-of-fields",
+ *   media: "form", type: "com.example.ping", documentedBy: "an example", id: "delivery",
  *   recognisedBy: { present: ["Ping"] },
  *   fields: { AccountSid: { required: true }, Ping: { required: true, format: "integer" } },
  *   source: "AccountSid",

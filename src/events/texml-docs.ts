@@ -28,7 +28,7 @@ export const RECORDING_IN_PROGRESS = defineFormEventType({
   fields: { ...RECORDING_FIELDS, CallSidLegacy: { required: true } },
   source: "AccountSid",
   subject: "CallSid",
-  id: "hash-of-fields",
+  id: "delivery",
 });
 
 /** A recording is complete (`RecordingStatus=completed`, with `RecordingUrl` and `RecordingDuration`). */
@@ -40,7 +40,7 @@ export const RECORDING_COMPLETED = defineFormEventType({
   fields: { ...RECORDING_FIELDS, RecordingDuration: {}, RecordingUrl: {} },
   source: "AccountSid",
   subject: "CallSid",
-  id: "hash-of-fields",
+  id: "delivery",
 });
 
 /**
@@ -55,7 +55,7 @@ export const TRANSCRIPTION = defineFormEventType({
   fields: { AccountSid: { required: true }, CallSid: { required: true }, TranscriptionSid: {}, TranscriptionStatus: {}, TranscriptionText: {} },
   source: "AccountSid",
   subject: "CallSid",
-  id: "hash-of-fields",
+  id: "delivery",
 });
 
 /** The fields the conference pages show (start, join, leave: the same set [SEEN]). */
@@ -82,7 +82,7 @@ function conference(type: string, webhook: string, page: string, events: readonl
     source: "AccountSid",
     subject: "ConferenceSid",
     time: "Timestamp",
-    id: "hash-of-fields",
+    id: { content: ["Timestamp", "SequenceNumber"] },
   });
 }
 
@@ -121,7 +121,7 @@ export const QUEUE = defineFormEventType({
   fields: { AccountSid: { required: true }, AvgQueueTime: { required: true }, CallSid: {}, CurrentQueueSize: {}, QueuePosition: {}, QueueSid: {}, QueueTime: {} },
   source: "AccountSid",
   subject: "CallSid",
-  id: "hash-of-fields",
+  id: "delivery",
 });
 
 /** A media stream's status. `StreamEvent` values other than `stream-started` were not seen: not checked. */
@@ -134,7 +134,7 @@ export const STREAM = defineFormEventType({
   source: "AccountSid",
   subject: "CallSid",
   time: "Timestamp",
-  id: "hash-of-fields",
+  id: { content: ["Timestamp"] },
 });
 
 /** A SIPREC session's status. The only TeXML callback without `CallSidLegacy` [SEEN]. */
@@ -153,7 +153,7 @@ export const SIPREC = defineFormEventType({
   source: "AccountSid",
   subject: "CallSid",
   time: "Timestamp",
-  id: "hash-of-fields",
+  id: { content: ["Timestamp"] },
 });
 
 /** The CloudEvents type of a TeXML callback the relay does not know (or cannot tell apart). */
@@ -172,6 +172,6 @@ export const TEXML_CALLBACK = defineFormEventType({
   fields: { AccountSid: { required: true }, CallSid: {} },
   source: "AccountSid",
   subject: "CallSid",
-  id: "hash-of-fields",
+  id: "delivery",
   generic: true,
 });

@@ -40,7 +40,8 @@ export type ReferStatusField = "AccountSid" | "CallSid" | "CallSidLegacy" | "Ref
  * The TeXML REFER status callback, sent to a `<Refer action=…>` URL when the verb ends.
  *
  * `NotifySipResponseCode` and `ReferSipResponseCode` are sent only when the REFER succeeded: absent
- * or empty is fine, otherwise a SIP code. The id is a hash of the fields: the callback carries no id.
+ * or empty is fine, otherwise a SIP code. Its `Timestamp` makes each callback's body unique, so the
+ * body identifies it (see FormIdRule).
  * Written by hand (its table agrees with the generated `TEXML_REFER_STATUS`, plus `no-answer`, which
  * a test checks) so that its order of problems, and so its stdout line, stay as they were.
  */
@@ -61,7 +62,7 @@ export const REFER_STATUS: FormEventType<ReferStatusField> = defineFormEventType
   source: "AccountSid",
   subject: "CallSid",
   time: "Timestamp",
-  id: "hash-of-fields",
+  id: { content: ["Timestamp"] },
 });
 
 const SPEC = "in texml/calls.yml (FAMILY.md S2)";
@@ -81,7 +82,7 @@ function callProgress(type: string, webhook: string, fields: CallProgressFields)
     source: "AccountSid",
     subject: "CallSid",
     time: "Timestamp",
-    id: "hash-of-fields",
+    id: { content: ["Timestamp", "SequenceNumber"] },
   });
 }
 
@@ -109,7 +110,7 @@ export const CALL_AMD = defineFormEventType({
   fields: TEXML_CALL_AMD.fields,
   source: "AccountSid",
   subject: "CallSid",
-  id: "hash-of-fields",
+  id: "delivery",
 });
 
 /**
@@ -125,7 +126,7 @@ export const GATHER = defineFormEventType({
   fields: TEXML_GATHER.fields,
   source: "AccountSid",
   subject: "CallSid",
-  id: "hash-of-fields",
+  id: "delivery",
 });
 
 /** The `<AIGather action=…>` callback: `Status` and the base64 JSON results (Telnyx reads the answer as TeXML). */
@@ -137,7 +138,7 @@ export const AI_GATHER = defineFormEventType({
   fields: TEXML_AI_GATHER.fields,
   source: "AccountSid",
   subject: "CallSid",
-  id: "hash-of-fields",
+  id: "delivery",
 });
 
 /**
@@ -153,5 +154,5 @@ export const HTTP_REQUEST = defineFormEventType({
   fields: TEXML_HTTP_REQUEST.fields,
   source: "AccountSid",
   subject: "CallSid",
-  id: "hash-of-fields",
+  id: "delivery",
 });

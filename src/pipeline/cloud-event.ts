@@ -28,6 +28,11 @@ export interface EncodedEvent {
   readonly type?: string;
   /** The CloudEvents `subject`, when the event has one. */
   readonly subject?: string | undefined;
+  /**
+   * A TeXML callback: Telnyx may act on the answer to it (a TeXML document) to go on with the call,
+   * so in synchronous forwarding every delivery of it reaches the downstream (see createHandOn).
+   */
+  readonly texml?: true;
 }
 
 /**
@@ -39,10 +44,10 @@ export interface EncodedEvent {
  *
  * @param event The validated event (see validateEvent).
  * @param id The stable event id (see deriveEventId).
- * @returns The id, the JSON text, the type and the subject.
+ * @returns The id, the JSON text, the type and the subject (and `texml` for a TeXML callback).
  * @example
  * ```ts
- * const { json } = encodeCloudEvent(event, deriveEventId(type, body));
+ * const { json } = encodeCloudEvent(event, deriveEventId(type, body, verified));
  * process.stdout.write(json + "\n");
  * ```
  */
@@ -64,7 +69,7 @@ export function encodeCloudEvent(event: ValidEvent, id: string): EncodedEvent {
     json += `${first ? "" : ","}${jsonString(name)}:${jsonString(value)}`;
     first = false;
   }
-  return { id, json: `${json}}}`, type, subject };
+  return { id, json: `${json}}}`, type, subject, texml: true };
 }
 
 // What JSON.stringify would escape in a string: '"', '\\', control characters, and UTF-16 surrogates

@@ -75,10 +75,10 @@ export function runStages(input: StageInput, options: StageOptions): StageOutcom
   const type = input.texmlKind === undefined || body.media !== "form" ? recogniseEvent(body) : recogniseOnPath(body, input.texmlKind);
   options.recognised?.(type, body);
   const { keep } = options;
-  if (keep !== undefined && !keep(type.type)) return { kind: "filtered", id: deriveEventId(type, body), type };
+  if (keep !== undefined && !keep(type.type)) return { kind: "filtered", id: deriveEventId(type, body, verified, input.texmlKind), type };
   const valid = validateEvent(type, body);
   if (!valid.ok) return { kind: "invalid", rejection: valid, body: verified.body, type };
 
-  const id = deriveEventId(type, body);
+  const id = deriveEventId(type, body, verified, input.texmlKind);
   return { kind: "valid", id, type, event: encodeCloudEvent(valid.event, id), body: verified.body };
 }

@@ -59,7 +59,11 @@ export async function openSink(config: Config, deps: OpenSinkDeps): Promise<Sink
   if (transport === undefined) {
     return createStreamSink({ stream: deps.stdout, timeoutMs: config.sinkTimeoutMs, maxBufferedBytes: STDOUT_BUFFER_BYTES, onFatal: deps.onFatal, now });
   }
-  if (spool === undefined) return createSyncSink({ transport, metrics, now, name: config.nats === undefined ? "forward" : "nats" });
+  if (spool === undefined) {
+    // Only an HTTP downstream's answer goes back to Telnyx (a TeXML document); JetStream's PubAck does not.
+    const http = config.nats === undefined;
+    return createSyncSink({ transport, metrics, now, name: http ? "forward" : "nats", answers: http });
+  }
   try {
     return await openSpoolSink(config, spool, transport, deps);
   } catch (error) {

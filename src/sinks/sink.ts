@@ -25,6 +25,11 @@ export interface Sink {
   /** Spooled sinks: events recovered from disk at start-up. */
   readonly recovered?: number;
   /**
+   * Telnyx gets the downstream's answer to each event (synchronous forwarding over HTTP, where an
+   * XML answer is passed back): a TeXML callback then goes to the downstream on every delivery.
+   */
+  readonly answers?: boolean;
+  /**
    * Hands one event on. Resolves once the event is out of the relay's hands, or with a rejection
    * when that cannot happen within the sink's deadline. Never throws for an expected failure.
    */

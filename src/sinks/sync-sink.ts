@@ -12,6 +12,8 @@ export interface SyncSinkOptions {
   readonly now: () => number;
   /** What the `listening` log line calls it: "forward" (HTTP POST, the default) or "nats". */
   readonly name?: string;
+  /** The transport's answers can go back to Telnyx (HTTP: a TeXML document); see Sink.answers. */
+  readonly answers?: boolean;
 }
 
 const UNREACHABLE_MS = 5_000;
@@ -50,6 +52,7 @@ export function createSyncSink(options: SyncSinkOptions): Sink {
 
   return {
     name: options.name ?? "forward",
+    answers: options.answers === true,
     deliver,
     ready: () => unreachableAt === undefined || now() - unreachableAt > UNREACHABLE_MS,
     close: () => transport.close(),

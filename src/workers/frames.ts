@@ -26,7 +26,7 @@ export type MainFrame =
 
 // One frame a line. Event ids are hex and JSON.stringify never writes a raw newline, so neither
 // needs escaping:
-//   worker → main   E <seq> <id> <CloudEvent JSON>  |  L (listening)  |  W <seq> <dead letter JSON>
+//   worker → main   E <seq> <id> <CloudEvent JSON>  |  F …, the same for a TeXML callback (EncodedEvent.texml)  |  L (listening)  |  W <seq> <dead letter JSON>
 //                   M <seq> <metrics text as a JSON string>  |  Q <seq> (scrape)
 //   main → worker   A <seq> [<TeXML reply as a JSON string>] (accepted)  |  D <seq> (duplicate)  |  X <seq> <rejection JSON>  |  R 0|1 (ready)
 //                   K <seq> kept|duplicate|full|failed  |  P <seq> (pull)  |  T <seq> <metrics JSON string, or null>
@@ -45,7 +45,7 @@ export type MainFrame =
 export function encodeWorkerFrame(frame: WorkerFrame): string {
   switch (frame.kind) {
     case "event":
-      return `E ${frame.seq} ${frame.event.id} ${frame.event.json}\n`;
+      return `${frame.event.texml === true ? "F" : "E"} ${frame.seq} ${frame.event.id} ${frame.event.json}\n`;
     case "listening":
       return "L\n";
     case "dead-letter":
@@ -102,9 +102,11 @@ export function decodeWorkerFrame(line: string): WorkerFrame | undefined {
   const { kind, seq, rest } = head;
   if (kind === "Q") return rest === undefined ? { kind: "scrape", seq } : undefined;
   if (rest === undefined) return undefined;
-  if (kind === "E") {
+  if (kind === "E" || kind === "F") {
     const afterId = rest.indexOf(" ");
-    return afterId === -1 ? undefined : { kind: "event", seq, event: { id: rest.slice(0, afterId), json: rest.slice(afterId + 1) } };
+    if (afterId === -1) return undefined;
+    const event = { id: rest.slice(0, afterId), json: rest.slice(afterId + 1) };
+    return { kind: "event", seq, event: kind === "F" ? { ...event, texml: true } : event };
   }
   if (kind === "M") {
     const text = parseJson(rest);

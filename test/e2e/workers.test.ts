@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { after, describe, test } from "node:test";
 import { signDelivery } from "../../src/crypto/sign.ts";
-import { encodeForm, SEED_FIELDS } from "../../scripts/seed-event.ts";
+import { encodeForm, EXAMPLES, SEED_FIELDS } from "../../scripts/seed-event.ts";
 import { relayCommand, runRelay, startChildRelay, type ChildRelay } from "../support/child-relay.ts";
 import { freePort, startDownstream } from "../support/downstream.ts";
 import { FORM, outcomeOf } from "../support/http.ts";
@@ -29,11 +29,11 @@ const skip = isDeno && "--workers above 1 needs Node (SO_REUSEPORT); under Deno 
 /** The seed event with its own CallSid: a distinct event id. */
 const eventBody = (n: number | string): string => encodeForm(SEED_FIELDS.map(([name, value]) => [name, name === "CallSid" ? `${value}-${n}` : value] as const));
 
-/** One signed POST on a new connection, so the kernel picks a process for each. */
-function postFresh(port: number, body: string): Promise<{ status: number; headers: IncomingHttpHeaders; text: string }> {
+/** One signed POST on a new connection, so the kernel picks a process for each (`signed`: headers to send as they are). */
+function postFresh(port: number, body: string, path = "/webhooks/telnyx", signed = signDelivery(keys.privateKey, body, nowSeconds())): Promise<{ status: number; headers: IncomingHttpHeaders; text: string }> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: "127.0.0.1", port, path: "/webhooks/telnyx", method: "POST", agent: false, headers: { "content-type": FORM, ...signDelivery(keys.privateKey, body, nowSeconds()) } },
+      { host: "127.0.0.1", port, path, method: "POST", agent: false, headers: { "content-type": FORM, ...signed } },
       (res) => {
         let text = "";
         res.setEncoding("utf8");
@@ -152,6 +152,25 @@ describe("--workers", { skip }, () => {
       const answers = [];
       for (let i = 0; i < 12; i++) answers.push(await postFresh(relay.port, eventBody(`steer-${i}`)));
       assert.deepEqual(answers.map((answer) => [answer.status, answer.text, outcomeOf(answer).status]), Array(12).fill([200, steer, "accepted"]));
+    } finally {
+      relay.child.kill("SIGTERM");
+      await relay.exited;
+      await downstream.close();
+    }
+  });
+
+  test("synchronous forwarding: every delivery of a repeated Gather reaches the app whichever process took it, a byte-identical copy too (issue 16)", async () => {
+    const downstream = await startDownstream();
+    downstream.answer((_request, n) => ({ status: 200, headers: { "content-type": "application/xml" }, body: `<Response><Say>${n}</Say></Response>` }));
+    const relay = await startChildRelay({ env, args: ["--workers", "3", "--forward-url", downstream.url] });
+    try {
+      const gather = EXAMPLES.find((example) => example.type === "com.telnyx.texml.gather")?.body as string;
+      const copy = signDelivery(keys.privateKey, gather, nowSeconds());
+      const answers = [];
+      for (let i = 0; i < 6; i++) answers.push(await postFresh(relay.port, gather, "/webhooks/telnyx/texml/gather", i < 3 ? copy : signDelivery(keys.privateKey, gather, nowSeconds() - i)));
+      assert.deepEqual(answers.map((answer) => [answer.status, outcomeOf(answer).status]), Array(6).fill([200, "accepted"]));
+      assert.equal(new Set(answers.map((answer) => answer.text)).size, 6, "each got the app's own answer");
+      assert.equal(downstream.received.length, 6);
     } finally {
       relay.child.kill("SIGTERM");
       await relay.exited;

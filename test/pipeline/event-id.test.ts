@@ -1,91 +1,162 @@
+// The id rule (docs/events.md "Event ids"): Telnyx's data.id for JSON webhooks; for a TeXML callback
+// whose body carries a time or a sequence number, a hash of its type and raw body (every redelivery
+// shares it); for any other, a hash of the delivery too (kind, path, telnyx-timestamp, raw body),
+// so two callbacks that repeat a body are two events.
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import { describe, test } from "node:test";
 
-import { encodeForm, SEED_BODY, SEED_FIELDS } from "../../scripts/seed-event.ts";
-import { REFER_STATUS } from "../../src/events/texml.ts";
-import { indexFields } from "../../src/pipeline/decode.ts";
-import { deriveEventId, eventId } from "../../src/pipeline/event-id.ts";
-import { parseForm } from "../../src/pipeline/parse-form.ts";
+import { encodeForm, EXAMPLES, SEED_BODY, SEED_FIELDS } from "../../scripts/seed-event.ts";
+import type { EventType } from "../../src/events/event-type.ts";
+import { EVENT_TYPES, recogniseEvent } from "../../src/events/registry.ts";
+import { GATHER, HTTP_REQUEST, REFER_STATUS } from "../../src/events/texml.ts";
+import { CONFERENCE_JOIN, TEXML_CALLBACK } from "../../src/events/texml-docs.ts";
+import { recogniseOnPath, type TexmlKind } from "../../src/events/texml-paths.ts";
+import { decodeBody } from "../../src/pipeline/decode.ts";
+import { deriveEventId } from "../../src/pipeline/event-id.ts";
 
-type Fields = ReadonlyArray<readonly [string, string]>;
+const T = 1_795_420_800;
 
-describe("eventId", () => {
-  test("eventId() is 32 lowercase hex characters", () => {
-    for (const fields of [SEED_FIELDS, [], [["", ""]], [["é", "€\u{1F600}"]]] as const satisfies readonly Fields[]) {
-      assert.match(eventId(fields), /^[0-9a-f]{32}$/);
+/** The id the relay gives `body` as `type`, delivered at `timestamp` (to `kind`'s path). */
+function idOf(type: EventType, body: string, timestamp = T, kind?: TexmlKind): string {
+  const bytes = Buffer.from(body);
+  const decoded = decodeBody(type.media, bytes);
+  if ("ok" in decoded) throw new Error(decoded.detail);
+  return deriveEventId(type, decoded, { body: bytes, timestamp }, kind);
+}
+
+const GATHER_BODY = encodeForm([
+  ["AccountSid", "acct"],
+  ["CallSid", "v3:call"],
+  ["CallSidLegacy", "v3:call"],
+  ["Digits", "1"],
+  ["From", "+15550001111"],
+  ["To", "+15550002222"],
+]);
+
+describe("deriveEventId(): which kinds the body identifies", () => {
+  test("exactly the TeXML callbacks with a time or a sequence field are identified by content; JSON webhooks by Telnyx's id; the rest by delivery", () => {
+    const byContent = EVENT_TYPES.filter((type) => typeof type.id === "object").map((type) => type.type);
+    assert.deepEqual(byContent.sort(), [
+      "com.telnyx.texml.call.answered",
+      "com.telnyx.texml.call.completed",
+      "com.telnyx.texml.call.dtmf",
+      "com.telnyx.texml.call.initiated",
+      "com.telnyx.texml.call.ringing",
+      "com.telnyx.texml.conference.end",
+      "com.telnyx.texml.conference.join",
+      "com.telnyx.texml.conference.leave",
+      "com.telnyx.texml.conference.speaker",
+      "com.telnyx.texml.conference.start",
+      "com.telnyx.texml.refer.status",
+      "com.telnyx.texml.siprec",
+      "com.telnyx.texml.stream",
+    ]);
+    for (const type of EVENT_TYPES) {
+      if (typeof type.id !== "object") continue;
+      for (const name of type.id.content) assert.ok(name === "Timestamp" || name === "SequenceNumber", `${type.type}: ${name}`);
     }
+    for (const type of EVENT_TYPES) assert.equal(type.id === "telnyx-id", type.media === "json", type.type);
+    assert.equal(TEXML_CALLBACK.id, "delivery", "a callback the relay does not know may repeat its body");
   });
 
-  test("eventId() is the same for the same fields, given as separate but equal arrays", () => {
-    const copy: Fields = SEED_FIELDS.map(([name, value]) => [`${name}`, `${value}`]);
-    assert.equal(eventId(SEED_FIELDS), eventId(copy));
-    assert.equal(eventId(SEED_FIELDS), eventId(SEED_FIELDS));
-  });
-
-  test("eventId() differs when any one name or value changes", () => {
-    const base = eventId(SEED_FIELDS);
-    const seen = new Set([base]);
-    SEED_FIELDS.forEach(([name, value], index) => {
-      for (const changed of [
-        SEED_FIELDS.map((pair, i) => (i === index ? ([`${name}x`, value] as const) : pair)),
-        SEED_FIELDS.map((pair, i) => (i === index ? ([name, `${value}x`] as const) : pair)),
-        SEED_FIELDS.map((pair, i) => (i === index ? ([name.toLowerCase(), value] as const) : pair)),
-      ]) {
-        const id = eventId(changed);
-        assert.notEqual(id, base, JSON.stringify(changed[index]));
-        seen.add(id);
-      }
-    });
-    assert.equal(seen.size, 1 + SEED_FIELDS.length * 3);
-  });
-
-  test("eventId() differs when a field is added, removed, or the order changes", () => {
-    const base = eventId(SEED_FIELDS);
-    assert.notEqual(eventId([...SEED_FIELDS, ["Extra", ""]]), base);
-    assert.notEqual(eventId(SEED_FIELDS.slice(1)), base);
-    assert.notEqual(eventId([...SEED_FIELDS].reverse()), base);
-  });
-
-  const ambiguous: ReadonlyArray<readonly [string, Fields, Fields]> = [
-    ['("ab","c") and ("a","bc")', [["ab", "c"]], [["a", "bc"]]],
-    ["one field and the same text split into two", [["a", "bc"]], [["a", "b"], ["c", ""]]],
-    ["a name and a value swapped", [["a", "b"]], [["b", "a"]]],
-    ["an empty field and no field", [["", ""]], []],
-    ["a length prefix spelled inside a value", [["a", "1:b"]], [["a", ""], ["b", ""]]],
-    ["digits that could be read as a length", [["1", "2"]], [["12", ""]]],
-    ["an = moved between name and value", [["a=b", "c"]], [["a", "b=c"]]],
-    ["an & inside a value and two fields", [["a", "b&c=d"]], [["a", "b"], ["c", "d"]]],
-    ["a : inside a name", [["a:b", ""]], [["a", "b"]]],
-  ];
-  for (const [name, left, right] of ambiguous) {
-    test(`eventId() tells apart ${name}`, () => {
-      assert.notEqual(eventId(left), eventId(right));
-    });
-  }
-
-  test("eventId() is the same for two bodies that differ only in percent-encoding (a redelivery)", () => {
-    const encoded = "CallSid=v3%3Aabc&Timestamp=2024-01-15T10%3A30%3A00Z&Note=a+b";
-    const plain = "CallSid=v3:abc&Timestamp=2024-01-15T10:30:00Z&Note=a%20b";
-    assert.notEqual(encoded, plain);
-    assert.equal(eventId(parseForm(encoded)), eventId(parseForm(plain)));
-    assert.equal(eventId(parseForm(SEED_BODY)), eventId(SEED_FIELDS));
-  });
-
-  test("eventId() differs for two bodies whose decoded values differ", () => {
-    assert.notEqual(eventId(parseForm("CallSid=v3%3Aabc")), eventId(parseForm("CallSid=v3%3Aabd")));
-    // %2B is a literal +, and + is a space: not the same value.
-    assert.notEqual(eventId(parseForm("From=%2B15551234567")), eventId(parseForm("From=+15551234567")));
-    const body = encodeForm(SEED_FIELDS);
-    assert.notEqual(eventId(parseForm(body)), eventId(parseForm(body.replace("ReferSipResponseCode=202", "ReferSipResponseCode=200"))));
-    // The twin: a trailing & adds no field, so the id stays.
-    assert.equal(eventId(parseForm(body)), eventId(parseForm(`${body}&`)));
+  test("every example event gets a 32-hex id or, for JSON, its data.id", () => {
+    for (const example of EXAMPLES) {
+      const bytes = Buffer.from(example.body);
+      const media = example.contentType.includes("json") ? "json" : "form";
+      const decoded = decodeBody(media, bytes);
+      assert.ok(!("ok" in decoded));
+      const type = example.texmlKind !== undefined && decoded.media === "form" ? recogniseOnPath(decoded, example.texmlKind) : recogniseEvent(decoded);
+      const id = deriveEventId(type, decoded, { body: bytes, timestamp: T }, example.texmlKind);
+      if (decoded.media === "json" && typeof decoded.record.id === "string") assert.equal(id, decoded.record.id, example.type);
+      else assert.match(id, /^[0-9a-f]{32}$/, example.type);
+    }
   });
 });
 
-describe("deriveEventId", () => {
-  test("deriveEventId() of a REFER status callback is eventId() of its fields (the hash-of-fields rule)", () => {
-    assert.equal(REFER_STATUS.id, "hash-of-fields");
-    assert.equal(deriveEventId(REFER_STATUS, indexFields(parseForm(SEED_BODY))), eventId(SEED_FIELDS));
-    assert.equal(deriveEventId(REFER_STATUS, indexFields(SEED_FIELDS)), "0c3009a5a081707385f2effb8111b053", "the same id as before the registry");
+describe("deriveEventId(): a callback its body identifies (REFER status: Timestamp)", () => {
+  test("a redelivery (re-signed, a later telnyx-timestamp, the same body) has the same id, on the general path or its own", () => {
+    const id = idOf(REFER_STATUS, SEED_BODY);
+    assert.equal(idOf(REFER_STATUS, SEED_BODY, T + 90), id);
+    assert.equal(idOf(REFER_STATUS, SEED_BODY, T + 90, "refer-status"), id, "a failover URL on the kind's path");
+    assert.equal(id, "b6093fac22c385c482f055f381aa29b9", "the golden id (test/support/golden-refer.ts)");
   });
+
+  test("two different signed bodies never share an id, even where they decode to the same text", () => {
+    // %FF, %FE and %C3 are not UTF-8 and %EF%BF%BD is U+FFFD: all four decode to "\uFFFD".
+    const variants = ["%FF", "%FE", "%C3", "%EF%BF%BD"].map((escape) => `${SEED_BODY}&Note=${escape}`);
+    const bodies = [...variants, `${SEED_BODY}&Note=%41`, `${SEED_BODY}&Note=A`, `${SEED_BODY}&Note=a+b`, `${SEED_BODY}&Note=a%20b`, `${SEED_BODY}&`];
+    for (const body of variants) assert.equal(decodeBody("form", Buffer.from(body)).data.Note, "\uFFFD");
+    const ids = new Set(bodies.map((body) => idOf(REFER_STATUS, body)));
+    assert.equal(ids.size, bodies.length);
+    assert.ok(!ids.has(idOf(REFER_STATUS, SEED_BODY)));
+  });
+
+  test("the type is part of the id: the same bytes taken as two types are two events", () => {
+    assert.notEqual(idOf(REFER_STATUS, SEED_BODY), idOf(TEXML_CALLBACK, SEED_BODY));
+  });
+
+  test("a conference callback is identified by its body only when it carries Timestamp or SequenceNumber", () => {
+    const fields: Array<[string, string]> = [
+      ["AccountSid", "acct"],
+      ["CallSid", "v3:call"],
+      ["CallSidLegacy", "v3:call"],
+      ["ConferenceSid", "conf"],
+      ["ConnectionId", "1"],
+      ["FriendlyName", "room"],
+      ["StatusCallbackEvent", "participant-join"],
+    ];
+    const bare = encodeForm(fields);
+    assert.notEqual(idOf(CONFERENCE_JOIN, bare, T), idOf(CONFERENCE_JOIN, bare, T + 1), "nothing makes it unique: per delivery");
+    for (const extra of [["SequenceNumber", "3"], ["Timestamp", "2024-01-15T10:30:00Z"]] as const) {
+      const body = encodeForm([...fields, extra]);
+      assert.equal(idOf(CONFERENCE_JOIN, body, T), idOf(CONFERENCE_JOIN, body, T + 1), extra[0]);
+    }
+    const empty = encodeForm([...fields, ["Timestamp", ""], ["SequenceNumber", ""]]);
+    assert.notEqual(idOf(CONFERENCE_JOIN, empty, T), idOf(CONFERENCE_JOIN, empty, T + 1), "empty is absent");
+  });
+});
+
+describe("deriveEventId(): a callback whose body may repeat (Gather, HTTP request, …)", () => {
+  test("two deliveries of one body (a second prompt answered the same way) have two ids", () => {
+    assert.notEqual(idOf(GATHER, GATHER_BODY, T), idOf(GATHER, GATHER_BODY, T + 1));
+  });
+
+  test("a byte-identical copy of one signed delivery (same telnyx-timestamp, same body, same path) has the same id", () => {
+    assert.equal(idOf(GATHER, GATHER_BODY, T, "gather"), idOf(GATHER, GATHER_BODY, T, "gather"));
+  });
+
+  test("the same body at the same second on two kinds, or on the general path and a kind's path, are two events", () => {
+    const ids = new Set([idOf(GATHER, GATHER_BODY, T, "gather"), idOf(HTTP_REQUEST, GATHER_BODY, T, "http-request"), idOf(GATHER, GATHER_BODY, T)]);
+    assert.equal(ids.size, 3);
+  });
+
+  test("different bodies at the same second have different ids", () => {
+    assert.notEqual(idOf(GATHER, GATHER_BODY, T), idOf(GATHER, GATHER_BODY.replace("Digits=1", "Digits=2"), T));
+    assert.notEqual(idOf(GATHER, `${GATHER_BODY}&Note=%FF`, T), idOf(GATHER, `${GATHER_BODY}&Note=%FE`, T));
+  });
+});
+
+describe("deriveEventId(): a JSON webhook", () => {
+  const hangup = (attempt: number, id = "0ccc7b54-4df3-4bca-a65a-3da1ecc777f0"): string =>
+    JSON.stringify({ data: { record_type: "event", event_type: "call.hangup", id, occurred_at: "2024-01-15T10:30:00Z", payload: {} }, meta: { attempt } });
+
+  test("is Telnyx's data.id, which every retry keeps although meta.attempt changes the body", () => {
+    const type = recogniseEvent(decodeBody("json", Buffer.from(hangup(1))) as never);
+    assert.equal(idOf(type, hangup(1), T), "0ccc7b54-4df3-4bca-a65a-3da1ecc777f0");
+    assert.equal(idOf(type, hangup(2), T + 60), "0ccc7b54-4df3-4bca-a65a-3da1ecc777f0");
+  });
+
+  test("without an id (10DLC's flat campaign update), is per delivery", () => {
+    const body = JSON.stringify({ campaignId: "C1", status: "ACCEPTED" });
+    const type = recogniseEvent(decodeBody("json", Buffer.from(body)) as never);
+    assert.match(idOf(type, body, T), /^[0-9a-f]{32}$/);
+    assert.equal(idOf(type, body, T), idOf(type, body, T));
+    assert.notEqual(idOf(type, body, T), idOf(type, body, T + 1));
+    assert.notEqual(idOf(type, body, T), idOf(type, `${body}\n`, T), "a different signed body");
+  });
+});
+
+test("SEED_FIELDS are what SEED_BODY decodes to (the fixtures above rely on it)", () => {
+  assert.deepEqual(decodeBody("form", Buffer.from(SEED_BODY)).fields, SEED_FIELDS);
 });

@@ -8,15 +8,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 
-import { encodeForm, SEED_BODY, SEED_FIELDS } from "../../scripts/seed-event.ts";
+import { encodeForm, EXAMPLES, SEED_BODY, SEED_FIELDS } from "../../scripts/seed-event.ts";
 import { signDelivery } from "../../src/crypto/sign.ts";
 import { parsePublicKey } from "../../src/crypto/public-key.ts";
 import { REFER_STATUS_TYPE } from "../../src/events/texml.ts";
 import { createMetrics } from "../../src/lib/metrics.ts";
 import type { EncodedEvent } from "../../src/pipeline/cloud-event.ts";
 import { createDedup } from "../../src/pipeline/dedup.ts";
-import { eventId } from "../../src/pipeline/event-id.ts";
-import { parseForm } from "../../src/pipeline/parse-form.ts";
 import { reject, statusOf, type Rejection } from "../../src/pipeline/rejection.ts";
 import { createRelay, type Delivery, type HandOn } from "../../src/pipeline/relay.ts";
 import { createVerifier } from "../../src/pipeline/verify.ts";
@@ -187,7 +185,7 @@ describe("createRelay(): a signed, valid delivery", () => {
   test("is handed on once, as its CloudEvent with its type, subject and id, and answered accepted", async () => {
     const { relay, handed, deadLetterLines, metric } = makeRelay();
     const outcome = await relay(signed(SEED_BODY));
-    const id = eventId(parseForm(SEED_BODY));
+    const id = JSON.parse(SEED_LINE).id;
     assert.deepEqual(outcome, { ok: true, id, duplicate: false });
     assert.equal(handed.length, 1);
     assert.deepEqual(handed[0], {
@@ -195,6 +193,7 @@ describe("createRelay(): a signed, valid delivery", () => {
       json: SEED_LINE,
       type: REFER_STATUS_TYPE,
       subject: "v3:9X2vxPDFY2RHSJ1EdMS0RHRksMTg7ldNxdjWbVr9zBjbGjGsSe-aiQ",
+      texml: true,
     });
     assert.deepEqual(deadLetterLines(), []);
     assert.equal(metric("telnyx_relay_events_accepted_total", REFER), "1");
@@ -211,7 +210,7 @@ describe("createRelay(): a signed, valid delivery", () => {
   test("answered duplicate by the hand-on stage → 200 duplicate with the same id, counted as a duplicate", async () => {
     const { relay, handed, metric } = makeRelay(async () => "duplicate");
     const outcome = await relay(signed(SEED_BODY));
-    assert.deepEqual(outcome, { ok: true, id: eventId(parseForm(SEED_BODY)), duplicate: true });
+    assert.deepEqual(outcome, { ok: true, id: JSON.parse(SEED_LINE).id, duplicate: true });
     assert.equal(handed.length, 1);
     assert.equal(metric("telnyx_relay_events_duplicate_total", REFER), "1");
     assert.equal(metric("telnyx_relay_events_accepted_total", REFER), "0");
@@ -233,5 +232,74 @@ describe("createRelay(): a signed, valid delivery", () => {
     assert.equal(await relay(signed(SEED_BODY)), refusal);
     assert.equal(handed.length, 1);
     assert.equal(metric("telnyx_relay_events_accepted_total", REFER), "0");
+  });
+});
+
+describe("createRelay() with a dedup stage: which deliveries are one event (issue 16)", () => {
+  /** A relay whose hand-on stage is a real dedup in front of a sink that records what reaches it. */
+  function withDedup() {
+    const dedup = createDedup({ windowMs: 60_000, maxEntries: 100, now });
+    const sunk: EncodedEvent[] = [];
+    const { relay } = makeRelay((event) => dedup.once(event.id, async (): Promise<Delivered> => (sunk.push(event), { ok: true })));
+    return { relay, sunk };
+  }
+  const example = (type: string): string => {
+    const found = EXAMPLES.find((candidate) => candidate.type === type);
+    if (found === undefined) throw new Error(`no example of ${type}`);
+    return found.body;
+  };
+  const GATHER_BODY = example("com.telnyx.texml.gather");
+  const HTTP_REQUEST_BODY = example("com.telnyx.texml.http_request");
+
+  test("two Gathers with one body (two prompts answered the same way) are two events, on the general path and on /texml/gather", async () => {
+    for (const texmlKind of [undefined, "gather"] as const) {
+      const { relay, sunk } = withDedup();
+      const first = await relay({ ...signed(GATHER_BODY, NOW_SECONDS - 20), ...(texmlKind === undefined ? {} : { texmlKind }) });
+      const second = await relay({ ...signed(GATHER_BODY, NOW_SECONDS - 5), ...(texmlKind === undefined ? {} : { texmlKind }) });
+      assert.ok(first.ok && second.ok);
+      assert.equal(second.duplicate, false, "the second prompt's callback is not a duplicate");
+      assert.notEqual(first.id, second.id);
+      assert.equal(sunk.length, 2);
+      assert.deepEqual(JSON.parse(sunk[0]?.json ?? "").data, JSON.parse(sunk[1]?.json ?? "").data);
+    }
+  });
+
+  test("the same body, at the same second, on /texml/gather and /texml/http-request is two events of two types", async () => {
+    const { relay, sunk } = withDedup();
+    const delivery = signed(HTTP_REQUEST_BODY);
+    const gather = await relay({ ...delivery, texmlKind: "gather" });
+    const http = await relay({ ...delivery, texmlKind: "http-request" });
+    assert.ok(gather.ok && http.ok);
+    assert.equal(http.duplicate, false);
+    assert.deepEqual(sunk.map((event) => event.type), ["com.telnyx.texml.gather", "com.telnyx.texml.http_request"]);
+  });
+
+  test("a byte-identical copy of one signed Gather delivery (same timestamp and signature) is that delivery again: a duplicate", async () => {
+    const { relay, sunk } = withDedup();
+    const delivery = { ...signed(GATHER_BODY), texmlKind: "gather" as const };
+    const first = await relay(delivery);
+    const again = await relay(delivery);
+    assert.deepEqual(again, { ok: true, id: first.ok ? first.id : "", duplicate: true });
+    assert.equal(sunk.length, 1);
+  });
+
+  test("a real redelivery of a call status callback (re-signed later, the same body) is still one event", async () => {
+    const body = example("com.telnyx.texml.call.completed");
+    const { relay, sunk } = withDedup();
+    const first = await relay({ ...signed(body, NOW_SECONDS - 60), texmlKind: "call-status" });
+    const again = await relay(signed(body, NOW_SECONDS));
+    assert.ok(first.ok);
+    assert.deepEqual(again, { ok: true, id: first.id, duplicate: true });
+    assert.deepEqual(sunk.map((event) => event.type), ["com.telnyx.texml.call.completed"]);
+  });
+
+  test("signed bodies that decode to the same text (Note=%FF, %FE, %C3, %EF%BF%BD) are four events", async () => {
+    const { relay, sunk } = withDedup();
+    for (const escape of ["%FF", "%FE", "%C3", "%EF%BF%BD"]) {
+      const outcome = await relay(signed(`${SEED_BODY}&Note=${escape}`));
+      assert.ok(outcome.ok && !outcome.duplicate, escape);
+    }
+    assert.equal(new Set(sunk.map((event) => event.id)).size, 4);
+    for (const event of sunk) assert.equal(JSON.parse(event.json).data.Note, "\uFFFD");
   });
 });

@@ -29,7 +29,7 @@ const CALL = defineFormEventType({
   source: "AccountSid",
   subject: "Label",
   time: "StartTime",
-  id: "hash-of-fields",
+  id: "delivery",
 });
 
 const VALID: Fields = [

@@ -15,7 +15,8 @@ import { TEXML_KINDS } from "../../src/events/texml-paths.ts";
 import * as GENERATED from "../../src/events/texml-generated.ts";
 import { createHttpTransport } from "../../src/transports/http/http-transport.ts";
 import { startDownstream } from "../support/downstream.ts";
-import { postSigned } from "../support/http.ts";
+import { post, postSigned } from "../support/http.ts";
+import { signDelivery } from "../../src/crypto/sign.ts";
 import { startTestRelay, type TestRelay } from "../support/in-process.ts";
 import { makeKeys } from "../support/keys.ts";
 import { loadFlags, expectConfig, expectOneError } from "../support/config.ts";
@@ -194,8 +195,8 @@ describe("the TeXML answer", () => {
     const downstream = await startDownstream();
     const steer = '<?xml version="1.0"?><Response><Say>Hello from the app</Say><Gather action="/next"/></Response>';
     downstream.answer((_request, n) =>
-      n === 0 ? { status: 200, headers: { "content-type": "application/xml; charset=utf-8" }, body: steer }
-      : n === 1 ? { status: 200, headers: { "content-type": "application/json" }, body: '{"ok":true}' }
+      n <= 1 ? { status: 200, headers: { "content-type": "application/xml; charset=utf-8" }, body: steer }
+      : n === 2 ? { status: 200, headers: { "content-type": "application/json" }, body: '{"ok":true}' }
       : { status: 200, headers: { "content-type": "text/xml" }, body: `<Response>${"x".repeat(70_000)}</Response>` },
     );
     const relay = await startTestRelay(keys, {
@@ -209,10 +210,12 @@ describe("the TeXML answer", () => {
       assert.equal(steered.headers.get("content-type"), "application/xml");
       assert.equal(steered.headers.get("telnyx-relay-status"), "accepted");
       assert.equal(downstream.received.length, 1);
-      // A redelivery is not forwarded again: it gets the default answer.
+      // The same body again (a second prompt answered the same way, or a redelivery) is forwarded
+      // again, and Telnyx gets the app's answer, never a "duplicate" with the default (issue 16).
       const again = await postSigned(`${relay.url}/texml/gather`, keys.privateKey, gather);
-      assert.equal(again.headers.get("telnyx-relay-status"), "duplicate");
-      assert.equal(again.text, DEFAULT_TEXML_REPLY);
+      assert.equal(again.headers.get("telnyx-relay-status"), "accepted");
+      assert.equal(again.text, steer);
+      assert.equal(downstream.received.length, 2);
       const other = (n: number) => encodeForm([...new URLSearchParams(gather)].map(([k, v]): [string, string] => [k, k === "CallSid" ? `v3:other-${n}` : v]));
       assert.equal((await postSigned(relay.url, keys.privateKey, other(1))).text, DEFAULT_TEXML_REPLY, "a JSON answer is not TeXML");
       assert.equal((await postSigned(relay.url, keys.privateKey, other(2))).text, DEFAULT_TEXML_REPLY, "an answer over the bound is not passed back");
@@ -240,6 +243,93 @@ describe("the TeXML answer", () => {
     } finally {
       await transport.close();
       await downstream.close();
+    }
+  });
+});
+
+describe("synchronous forwarding: a repeated TeXML callback reaches the app (issue 16)", () => {
+  const exampleBody = (type: string): string => EXAMPLES.find((example) => example.type === type)?.body as string;
+  const GATHER = exampleBody("com.telnyx.texml.gather");
+  /** The app: a different TeXML answer to each request, so each answer shows which request it was. */
+  const startApp = async () => {
+    const downstream = await startDownstream();
+    downstream.answer((_request, n) => ({ status: 200, headers: { "content-type": "application/xml" }, body: `<Response><Say>step ${n}</Say></Response>` }));
+    const relay = await startTestRelay(keys, { deadLetterFile: deadLetterFile(), forward: { url: new URL(downstream.url), headers: [], secret: undefined, timeoutMs: 1500 } });
+    return { downstream, relay, stop: async () => (await relay.stop(), await downstream.close()) };
+  };
+  const now = Math.floor(Date.now() / 1000);
+
+  test("two Gathers with one body (two prompts answered with the same digit) both reach the app, and each gets its answer", async () => {
+    const { downstream, relay, stop } = await startApp();
+    try {
+      const first = await postSigned(`${relay.url}/texml/gather`, keys.privateKey, GATHER, now - 3);
+      const second = await postSigned(`${relay.url}/texml/gather`, keys.privateKey, GATHER, now);
+      assert.deepEqual([first.text, second.text], ["<Response><Say>step 0</Say></Response>", "<Response><Say>step 1</Say></Response>"]);
+      assert.deepEqual([first, second].map((answer) => answer.headers.get("telnyx-relay-status")), ["accepted", "accepted"]);
+      const keysSeen = downstream.received.map((request) => request.headers["idempotency-key"]);
+      assert.equal(new Set(keysSeen).size, 2, "two callbacks, two ids");
+    } finally {
+      await stop();
+    }
+  });
+
+  test("the same body on /texml/gather and /texml/http-request, at the same second, is two callbacks, each answered by the app", async () => {
+    const { downstream, relay, stop } = await startApp();
+    try {
+      const body = exampleBody("com.telnyx.texml.http_request");
+      const gather = await postSigned(`${relay.url}/texml/gather`, keys.privateKey, body, now);
+      const http = await postSigned(`${relay.url}/texml/http-request`, keys.privateKey, body, now);
+      assert.deepEqual([gather.text, http.text], ["<Response><Say>step 0</Say></Response>", "<Response><Say>step 1</Say></Response>"]);
+      assert.deepEqual(downstream.received.map((request) => JSON.parse(request.body).type), ["com.telnyx.texml.gather", "com.telnyx.texml.http_request"]);
+    } finally {
+      await stop();
+    }
+  });
+
+  test("a copy of one delivery (same signature) and a redelivery of a REFER status are forwarded again, with the same id; Telnyx gets the app's answer", async () => {
+    const { downstream, relay, stop } = await startApp();
+    try {
+      const copyA = await postSigned(`${relay.url}/texml/gather`, keys.privateKey, GATHER, now);
+      const copyB = await postSigned(`${relay.url}/texml/gather`, keys.privateKey, GATHER, now);
+      const refer = exampleBody("com.telnyx.texml.refer.status");
+      const referA = await postSigned(`${relay.url}/texml/refer-status`, keys.privateKey, refer, now - 60);
+      const referB = await postSigned(`${relay.url}/texml/refer-status`, keys.privateKey, refer, now);
+      assert.deepEqual(
+        [copyA, copyB, referA, referB].map((answer) => [answer.text, answer.headers.get("telnyx-relay-status")]),
+        [0, 1, 2, 3].map((n) => [`<Response><Say>step ${n}</Say></Response>`, "accepted"]),
+      );
+      const ids = downstream.received.map((request) => request.headers["idempotency-key"]);
+      assert.equal(ids[0], ids[1], "a copy of one delivery: one id, for the app to recognise");
+      assert.equal(ids[2], ids[3], "a redelivery of a REFER status (its Timestamp identifies it): one id");
+      assert.equal(copyB.headers.get("telnyx-relay-event-id"), copyA.headers.get("telnyx-relay-event-id"));
+    } finally {
+      await stop();
+    }
+  });
+
+  test("when the app fails on the repeat, Telnyx gets 503 (and delivers again), not an empty <Response/>", async () => {
+    const { downstream, relay, stop } = await startApp();
+    downstream.answer((_request, n) => (n === 0 ? { status: 200, headers: { "content-type": "application/xml" }, body: "<Response><Say>once</Say></Response>" } : { status: 500 }));
+    try {
+      assert.equal((await postSigned(`${relay.url}/texml/gather`, keys.privateKey, GATHER, now - 3)).text, "<Response><Say>once</Say></Response>");
+      const repeat = await postSigned(`${relay.url}/texml/gather`, keys.privateKey, GATHER, now);
+      assert.equal(repeat.status, 503, repeat.text);
+    } finally {
+      await stop();
+    }
+  });
+
+  test("a JSON webhook's redelivery is still answered duplicate and not forwarded again (its answer is not read as TeXML)", async () => {
+    const { downstream, relay, stop } = await startApp();
+    try {
+      const hangup = EXAMPLES.find((example) => example.type === "com.telnyx.call.hangup");
+      assert.ok(hangup);
+      const send = (timestamp: number) => post(relay.url, hangup.body, { "content-type": hangup.contentType, ...signDelivery(keys.privateKey, hangup.body, timestamp) });
+      assert.equal(JSON.parse((await send(now - 60)).text).status, "accepted");
+      assert.equal(JSON.parse((await send(now)).text).status, "duplicate");
+      assert.equal(downstream.received.length, 1);
+    } finally {
+      await stop();
     }
   });
 });

@@ -6,6 +6,8 @@ const event = { id: "0123456789abcdef0123456789abcdef", json: JSON.stringify({ i
 
 describe("worker frames", () => {
   const workerFrames: WorkerFrame[] = [{ kind: "event", seq: 1, event }, { kind: "event", seq: 2 ** 40, event: { id: "other-id", json: "{}" } }, { kind: "listening" },
+    // A TeXML callback keeps its mark across the channel: the main process forwards every delivery of it (createHandOn).
+    { kind: "event", seq: 6, event: { ...event, texml: true } },
     { kind: "dead-letter", seq: 3, record: { receivedAt: "2026-11-29T00:00:00.000Z", reason: "invalid_event", detail: "d\ne", headers: { "telnyx-timestamp": "1", "telnyx-signature-ed25519": "s" }, body: "a=1\n😀" } },
     { kind: "metrics", seq: 0, text: "# HELP x_total X.\n# TYPE x_total counter\nx_total{a=\"b\"} 1\n" },
     { kind: "metrics", seq: 4, text: "" },

@@ -7,12 +7,14 @@ import { generateKeyPairSync } from "node:crypto";
 import process from "node:process";
 import {
   createVerifier,
+  deriveEventId,
   encodeCloudEvent,
-  eventId,
+  indexFields,
   normalizeDateTime,
   parseForm,
   parsePublicKey,
   REFER_CALL_STATUSES,
+  REFER_STATUS,
   REFER_STATUS_TYPE,
   signDelivery,
   statusOf,
@@ -50,7 +52,7 @@ assert.deepEqual(fields[0], ["AccountSid", "acct-1"]);
 const valid = validateReferStatus(fields);
 assert.equal(valid.ok, true, JSON.stringify(valid));
 assert.equal(normalizeDateTime("2024-01-15T10:30:00+0000"), "2024-01-15T10:30:00+00:00");
-const id = eventId(fields);
+const id = deriveEventId(REFER_STATUS, indexFields(fields), verified);
 assert.match(id, /^[0-9a-f]{32}$/);
 const event = toCloudEvent(valid.event, id);
 assert.equal(event.type, REFER_STATUS_TYPE);

@@ -5,10 +5,12 @@
 import type { KeyObject } from "node:crypto";
 import {
   createVerifier,
+  deriveEventId,
   encodeCloudEvent,
-  eventId,
+  indexFields,
   parseForm,
   parsePublicKey,
+  REFER_STATUS,
   signDelivery,
   statusOf,
   validateReferStatus,
@@ -28,12 +30,13 @@ type Outcome = { status: number; event?: ReferStatusEvent; json?: string };
 export function handle(timestamp: HeaderValue, signature: HeaderValue, rawBody: Uint8Array): Outcome {
   const verified = verify(timestamp, signature, rawBody);
   if (!verified.ok) return { status: statusOf(verified.reason) };
-  const valid = validateReferStatus(parseForm(verified.body));
+  const fields = parseForm(verified.body);
+  const valid = validateReferStatus(fields);
   if (!valid.ok) {
     const rejection: Rejection = valid;
     return { status: statusOf(rejection.reason) };
   }
-  const id: string = eventId(parseForm(verified.body));
+  const id: string = deriveEventId(REFER_STATUS, indexFields(fields), verified);
   return { status: 200, event: valid.event, json: encodeCloudEvent(valid.event, id).json };
 }
 
