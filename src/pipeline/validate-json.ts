@@ -1,5 +1,6 @@
 import type { JsonBody, JsonEventType, JsonFieldRule, JsonKind } from "../events/event-type.ts";
 import { quoteReceived } from "../lib/quote-received.ts";
+import { wellFormed } from "../lib/well-formed.ts";
 import { TELNYX_ID } from "./event-id.ts";
 import { normalizeDateTime } from "./normalize-date-time.ts";
 import { reject, type Rejection } from "./rejection.ts";
@@ -86,16 +87,18 @@ export function validateJsonEvent(type: JsonEventType, body: JsonBody): { ok: tr
   if (problems.length > 0) return reject("invalid_event", problems.join("; "));
   const subject = type.subject === undefined ? undefined : payload?.[type.subject];
   const connection = payload?.connection_id;
-  // wellFormed: a JSON escape can make a lone surrogate, on which encodeURIComponent throws.
+  // Every attribute taken from the body is made well-formed: a JSON escape can make a lone surrogate,
+  // on which encodeURIComponent throws and which strict JSON parsers refuse in the line. `data` is
+  // the body's own text, escape and all.
   return {
     ok: true,
     event: {
       media: "json",
       type: type.type,
       source: typeof connection === "string" && connection !== "" ? `urn:telnyx:connection:${encodeURIComponent(wellFormed(connection))}` : "urn:telnyx:webhook",
-      subject: typeof subject === "string" && subject !== "" ? subject : undefined,
+      subject: typeof subject === "string" && subject !== "" ? wellFormed(subject) : undefined,
       time: occurredAt,
-      eventType: type.generic ? body.eventType : undefined,
+      eventType: type.generic && body.eventType !== undefined ? wellFormed(body.eventType) : undefined,
       text: body.text,
       value: body.value,
     },
@@ -106,12 +109,4 @@ export function validateJsonEvent(type: JsonEventType, body: JsonBody): { ok: tr
 function describe(value: unknown): string {
   if (value === undefined) return "(missing)";
   return typeof value === "string" ? quoteReceived(value) : `(${kindOf(value)})`;
-}
-
-// A lone UTF-16 surrogate (no partner on the right side).
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
-
-/** `text` with each lone surrogate replaced by U+FFFD: what `toWellFormed()` does (not in the ES2023 library the package's Node 20 build is checked against). */
-function wellFormed(text: string): string {
-  return text.replace(LONE_SURROGATE, "\ufffd");
 }

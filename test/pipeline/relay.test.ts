@@ -163,6 +163,28 @@ describe("createRelay(): a signed JSON webhook with a lone surrogate in a JSON e
     assert.equal(handed.length, 1);
     assert.equal(JSON.parse(handed[0]?.json as string).source, "urn:telnyx:connection:%EF%BF%BD");
   });
+
+  // Strict parsers (serde_json, Go's encoding/json in strict mode) refuse a lone surrogate escape.
+  for (const [where, body] of [
+    ["call_control_id (subject)", '{"data":{"event_type":"call.hangup","id":"lone-2","record_type":"event","occurred_at":"2024-01-15T10:30:00Z","payload":{"call_control_id":"v3:\\udc00","connection_id":"c\\ud800x"}}}'],
+    ["an event_type that is no type (telnyxeventtype)", '{"data":{"event_type":"call.\\udc00","id":"lone-3","record_type":"event","payload":{"call_control_id":"\\ud83d"}}}'],
+    ["the newer envelope's event", '{"id":"lone-4","event":"\\ud800","version":"1","data":{}}'],
+  ] as const) {
+    test(`in ${where}: every attribute of the line is well-formed (U+FFFD), data is the body as received`, async () => {
+      const { relay, handed } = makeRelay();
+      const outcome = await relay(signed(body, NOW_SECONDS, keys.privateKey, "application/json"));
+      assert.equal(outcome.ok, true, JSON.stringify(outcome));
+      const json = handed[0]?.json as string;
+      const dataAt = json.indexOf(',"data":');
+      assert.doesNotMatch(json.slice(0, dataAt), /\\u[dD][89a-fA-F]/, "no surrogate escape among the attributes");
+      assert.equal(json.slice(dataAt + ',"data":'.length, -1), body, "data is the body's own text");
+      const event = JSON.parse(json) as Record<string, unknown>;
+      for (const [name, value] of Object.entries(event)) {
+        if (name !== "data" && typeof value === "string") assert.ok(value.isWellFormed(), `${name} ${JSON.stringify(value)}`);
+      }
+      assert.ok(handed[0]?.subject === undefined || handed[0].subject.isWellFormed());
+    });
+  }
 });
 
 describe("createRelay(): a signed, invalid delivery and a bounded dead-letter file", () => {
