@@ -81,10 +81,10 @@ describe("recogniseEvent()", () => {
     const transcription = testType("com.example.transcription", { anyPresent: ["TranscriptionSid", "TranscriptionText"] });
     const recording = testType("com.example.recording", { present: ["RecordingSid", "RecordingStatus"] });
     const types = [transcription, recording];
-    const both: Fields = [["RecordingSid", "r"], ["RecordingStatus", "completed"], ["TranscriptionText", "hello"]];
+    const both: Fields = [["AccountSid", "a"], ["RecordingSid", "r"], ["RecordingStatus", "completed"], ["TranscriptionText", "hello"]];
     assert.equal(recogniseEvent(indexFields(both), types), transcription);
     assert.equal(recogniseEvent(indexFields(both), [recording, transcription]), recording);
-    assert.equal(recogniseEvent(indexFields([["RecordingSid", "r"], ["RecordingStatus", "completed"]]), types), recording);
+    assert.equal(recogniseEvent(indexFields([["AccountSid", "a"], ["RecordingSid", "r"], ["RecordingStatus", "completed"]]), types), recording);
   });
 
   test("recogniseEvent() requires every `present` field, one `anyPresent` field and each `values` field to have a listed value", () => {
@@ -92,12 +92,12 @@ describe("recogniseEvent()", () => {
     const either = testType("com.example.either", { anyPresent: ["A", "B"] });
     const types = [callStatus, either];
     const fallback = TEXML_CALLBACK;
-    assert.equal(recogniseEvent(indexFields([["CallStatus", "ringing"], ["CallbackSource", "call-progress-events"]]), types), callStatus);
-    assert.equal(recogniseEvent(indexFields([["CallStatus", "ringing"], ["CallbackSource", "other"]]), types), fallback);
-    assert.equal(recogniseEvent(indexFields([["CallStatus", "ringing"]]), types), fallback);
-    assert.equal(recogniseEvent(indexFields([["CallbackSource", "call-progress-events"]]), types), fallback);
-    assert.equal(recogniseEvent(indexFields([["B", ""]]), types), either, "present but empty still counts as present");
-    assert.equal(recogniseEvent(indexFields([["C", "1"]]), types), fallback);
+    assert.equal(recogniseEvent(indexFields([["AccountSid", "a"], ["CallStatus", "ringing"], ["CallbackSource", "call-progress-events"]]), types), callStatus);
+    assert.equal(recogniseEvent(indexFields([["AccountSid", "a"], ["CallStatus", "ringing"], ["CallbackSource", "other"]]), types), fallback);
+    assert.equal(recogniseEvent(indexFields([["AccountSid", "a"], ["CallStatus", "ringing"]]), types), fallback);
+    assert.equal(recogniseEvent(indexFields([["AccountSid", "a"], ["CallbackSource", "call-progress-events"]]), types), fallback);
+    assert.equal(recogniseEvent(indexFields([["AccountSid", "a"], ["B", ""]]), types), either, "present but empty still counts as present");
+    assert.equal(recogniseEvent(indexFields([["AccountSid", "a"], ["C", "1"]]), types), fallback);
   });
 
   test("recogniseEvent() is not fooled by names an object would inherit", () => {
@@ -143,6 +143,58 @@ describe("the examples (scripts/seed-event.ts)", () => {
       assert.equal(type.type, example.type);
       const result = validateEvent(type, body);
       assert.equal(result.ok, true, result.ok ? "" : result.detail);
+    }
+  });
+});
+
+describe("recognition agrees with validation, for every TeXML kind of the registry", () => {
+  // A body recognised as kind K on the general path has every field K requires, present and not
+  // empty; one without them is another kind that has them, or the generic callback, and is handed
+  // on: only K's values can make it a 400 and a dead letter.
+  const requiredOf = (entry: FormEventType): string[] => Object.keys(entry.fields).filter((name) => entry.fields[name]?.required);
+  const takenAs = (fields: Fields) => {
+    const body = indexFields(fields);
+    const type = recogniseEvent(body);
+    return { type, result: validateEvent(type, body) };
+  };
+  for (const entry of EVENT_TYPES) {
+    if (entry.media !== "form" || entry.generic || entry.recognisedBy.byPathOnly) continue;
+    const example = EXAMPLES.find((candidate) => candidate.type === entry.type);
+    const fields = [...new URLSearchParams(example?.body ?? "")];
+    test(`${entry.type}: its example is recognised; without any one required field, or with it empty, it is another kind that validates or the generic callback`, () => {
+      assert.equal(recogniseEvent(indexFields(fields)), entry);
+      for (const name of requiredOf(entry)) {
+        for (const [how, variant] of [
+          ["without", fields.filter(([field]) => field !== name)],
+          ["with an empty", fields.map(([field, value]): [string, string] => [field, field === name ? "" : value])],
+        ] as const) {
+          const { type, result } = takenAs(variant);
+          assert.notEqual(type, entry, `${how} ${name}`);
+          // Without an account there is no CloudEvents source: every TeXML body needs one.
+          if (TEXML_CALLBACK.fields[name as "AccountSid"]?.required) assert.equal(type, TEXML_CALLBACK);
+          else assert.ok(result.ok, `${how} ${name}: taken for ${type.type}, which refuses it: ${result.ok ? "" : result.detail}`);
+        }
+      }
+    });
+    test(`${entry.type}: a look-alike with only the fields its recognition names (and AccountSid) is handed on as the generic callback unless it has all it requires`, () => {
+      const { present = [], anyPresent = [], values = {} } = entry.recognisedBy;
+      const named = new Set(["AccountSid", ...present, ...anyPresent, ...Object.keys(values)]);
+      const lookAlike = fields.filter(([name]) => named.has(name));
+      const { type, result } = takenAs(lookAlike);
+      assert.ok(result.ok, result.ok ? "" : result.detail);
+      const complete = requiredOf(entry).every((name) => lookAlike.some(([field, value]) => field === name && value !== ""));
+      assert.equal(type, complete ? entry : TEXML_CALLBACK);
+    });
+  }
+
+  test("the issue's cases: AnsweredBy alone is no AMD result, QueueSid without AvgQueueTime no queue callback: both generic, valid", () => {
+    for (const fields of [
+      [["AccountSid", "a"], ["CallSid", "c"], ["AnsweredBy", "human"]],
+      [["AccountSid", "a"], ["CallSid", "c"], ["QueueSid", "q"], ["QueuePosition", "1"]],
+    ] as const) {
+      const { type, result } = takenAs(fields);
+      assert.equal(type, TEXML_CALLBACK);
+      assert.equal(result.ok, true);
     }
   });
 });

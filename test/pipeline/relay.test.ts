@@ -154,6 +154,26 @@ describe("createRelay(): a signed delivery that is not a valid event", () => {
   });
 });
 
+describe("createRelay(): a generic TeXML callback with a name given more than once", () => {
+  test("is handed on (docs/events.md: a generic callback is never refused for its shape), each repeated name's values as an array in body order", async () => {
+    const { relay, handed, deadLetterLines } = makeRelay();
+    // Digits would make it a gather, but a gather requires CallSidLegacy, From and To.
+    const body = "AccountSid=a&CallSid=c&Digits=1&Note=x&Digits=2&Digits=1";
+    const outcome = await relay(signed(body));
+    assert.equal(outcome.ok, true, JSON.stringify(outcome));
+    const event = JSON.parse(handed[0]?.json as string) as { type: string; data: unknown };
+    assert.equal(event.type, "com.telnyx.texml.callback");
+    assert.equal(JSON.stringify(event.data), '{"AccountSid":"a","CallSid":"c","Digits":["1","2","1"],"Note":"x"}');
+    assert.deepEqual(deadLetterLines(), []);
+  });
+
+  test("a known kind with a repeated name is still refused as ambiguous (400, dead-lettered)", async () => {
+    const { relay, deadLetterLines } = makeRelay();
+    expectRejection(await relay(signed(`${SEED_BODY}&CallSid=v3%3Aother`)), "invalid_event");
+    assert.equal(deadLetterLines().length, 1);
+  });
+});
+
 describe("createRelay(): a signed JSON webhook with a lone surrogate in a JSON escape", () => {
   test("is handed on (its source spelt with U+FFFD), not a 500", async () => {
     const { relay, handed } = makeRelay();
