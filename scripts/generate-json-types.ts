@@ -19,6 +19,7 @@ type Schema = {
   enum?: unknown[];
   format?: string;
   properties?: Record<string, Schema>;
+  items?: Schema;
   example?: unknown;
 };
 type Spec = { components: { schemas: Record<string, Schema> }; webhooks: Record<string, { post: { requestBody: { content: Record<string, { schema: Schema }> } } }> };
@@ -27,6 +28,7 @@ type Spec = { components: { schemas: Record<string, Schema> }; webhooks: Record<
 // of these the payload's schema has. The natural key a consumer correlates on.
 const SUBJECT_BY_PREFIX: ReadonlyArray<readonly [string, readonly string[]]> = [
   ["conference.", ["conference_id"]],
+  ["number_order.", ["id"]],
   ["fax.", ["fax_id"]],
   ["message.", ["id"]],
   ["messaging_hosted_numbers_orders.", ["order_id", "id"]],
@@ -58,7 +60,10 @@ export function generateJsonTables(spec: Spec): string {
     const body = deref(entry.post.requestBody.content["application/json"]?.schema);
     // Most webhooks model `{data: {...}}`; conferenceFloorChanged models the `data` object itself.
     const data = deref(body?.properties?.data) ?? (body?.properties?.event_type ? body : undefined);
-    const eventTypes = (data?.properties?.event_type?.enum ?? []) as string[];
+    // Most list their event_type values in an enum; numberOrderStatusUpdate gives its one
+    // (`number_order.complete`) only as the field's example.
+    const eventTypeSchema = deref(data?.properties?.event_type);
+    const eventTypes = (eventTypeSchema?.enum ?? (typeof eventTypeSchema?.example === "string" ? [eventTypeSchema.example] : [])) as string[];
     if (data === undefined || eventTypes.length === 0) continue; // no event_type: handled as generic
     const payload = deref(data.properties?.payload);
     const fields: Record<string, { type?: string[]; oneOf?: string[]; format?: "date-time" }> = {};
@@ -75,7 +80,8 @@ export function generateJsonTables(spec: Spec): string {
     // is the `data` object itself, sent wrapped like every other (FAMILY.md §3.1's envelope).
     const bodyExample = body?.example as { data?: unknown } | undefined;
     const dataExample = bodyExample === undefined ? data.example : bodyExample.data === undefined ? bodyExample : undefined;
-    const example = dataExample === undefined ? bodyExample : { data: dataExample };
+    // No example of the whole body (numberOrderStatusUpdate): one made of its fields' own examples.
+    const example = dataExample === undefined ? (bodyExample ?? exampleOf(body, deref)) : { data: dataExample };
     for (const eventType of eventTypes) {
       if (seen.has(eventType)) continue;
       seen.add(eventType);
@@ -103,6 +109,31 @@ export function generateJsonTables(spec: Spec): string {
     ...rows,
     "];",
   ].join("\n")}\n`;
+}
+
+/**
+ * An example value assembled from a schema's own examples, for a webhook whose spec gives none of
+ * the whole body: a field's `example` (else the first value of its enum), an object of its
+ * properties' examples, an array of one example item. Undefined when nothing below has one.
+ */
+function exampleOf(schema: Schema | undefined, deref: (schema: Schema | undefined) => Schema | undefined, depth = 0): unknown {
+  const field = deref(schema);
+  if (field === undefined || depth > 8) return undefined;
+  if (field.example !== undefined) return field.example;
+  if (field.enum !== undefined) return field.enum[0];
+  if (field.properties !== undefined) {
+    const value: Record<string, unknown> = {};
+    for (const [name, property] of Object.entries(field.properties)) {
+      const example = exampleOf(property, deref, depth + 1);
+      if (example !== undefined) value[name] = example;
+    }
+    return value;
+  }
+  if (field.items !== undefined) {
+    const item = exampleOf(field.items, deref, depth + 1);
+    return item === undefined ? [] : [item];
+  }
+  return undefined;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
