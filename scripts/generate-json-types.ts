@@ -15,6 +15,7 @@ export const DEFAULT_SPEC = fileURLToPath(new URL("../../shared/telnyx/spec3.jso
 
 type Schema = {
   $ref?: string;
+  required?: string[];
   type?: string | string[];
   enum?: unknown[];
   format?: string;
@@ -66,16 +67,7 @@ export function generateJsonTables(spec: Spec): string {
     const eventTypes = (eventTypeSchema?.enum ?? (typeof eventTypeSchema?.example === "string" ? [eventTypeSchema.example] : [])) as string[];
     if (data === undefined || eventTypes.length === 0) continue; // no event_type: handled as generic
     const payload = deref(data.properties?.payload);
-    const fields: Record<string, { type?: string[]; oneOf?: string[]; format?: "date-time" }> = {};
-    for (const [name, raw] of Object.entries(payload?.properties ?? {})) {
-      const field = deref(raw) as Schema;
-      const rule: { type?: string[]; oneOf?: string[]; format?: "date-time" } = {};
-      const kinds = (Array.isArray(field.type) ? field.type : field.type === undefined ? [] : [field.type]).filter((kind) => JSON_KINDS.has(kind));
-      if (kinds.length > 0) rule.type = kinds;
-      if (field.enum !== undefined && field.enum.every((value) => typeof value === "string")) rule.oneOf = field.enum as string[];
-      if (field.format === "date-time") rule.format = "date-time";
-      if (Object.keys(rule).length > 0) fields[name] = rule;
-    }
+    const fields = membersOf(payload, deref);
     // The example is on the body's schema (`{data, meta}`) or on `data`'s; conferenceFloorChanged's
     // is the `data` object itself, sent wrapped like every other (FAMILY.md §3.1's envelope).
     const bodyExample = body?.example as { data?: unknown } | undefined;
@@ -109,6 +101,47 @@ export function generateJsonTables(spec: Spec): string {
     ...rows,
     "];",
   ].join("\n")}\n`;
+}
+
+/** What the generated table says of one field (src/events/event-type.ts's JsonFieldRule). */
+type Rule = { required?: true; type?: string[]; oneOf?: string[]; format?: "date-time"; properties?: Record<string, Rule>; items?: Rule };
+
+/** How deep nested objects and arrays are described (the spec's webhooks go three levels down). */
+const MAX_DEPTH = 6;
+
+/**
+ * The rules of an object schema's members: each property with something to check (its JSON types,
+ * its enum, a date-time format, whether the schema requires it, and the same of its own members or
+ * items, at every depth), so a nested object is checked as the payload's top level is.
+ */
+function membersOf(schema: Schema | undefined, deref: (schema: Schema | undefined) => Schema | undefined, depth = 0): Record<string, Rule> {
+  const members: Record<string, Rule> = {};
+  const required = new Set(schema?.required ?? []);
+  for (const [name, property] of Object.entries(schema?.properties ?? {})) {
+    const rule = ruleOf(property, deref, depth);
+    if (required.has(name)) members[name] = { required: true, ...rule };
+    else if (Object.keys(rule).length > 0) members[name] = rule;
+  }
+  return members;
+}
+
+/** The rule of one field (see membersOf); `{}` when there is nothing to check. */
+function ruleOf(schema: Schema | undefined, deref: (schema: Schema | undefined) => Schema | undefined, depth: number): Rule {
+  const field = deref(schema) as Schema;
+  const rule: Rule = {};
+  const kinds = (Array.isArray(field.type) ? field.type : field.type === undefined ? [] : [field.type]).filter((kind) => JSON_KINDS.has(kind));
+  if (kinds.length > 0) rule.type = kinds;
+  if (field.enum !== undefined && field.enum.every((value) => typeof value === "string")) rule.oneOf = field.enum as string[];
+  if (field.format === "date-time") rule.format = "date-time";
+  if (depth < MAX_DEPTH && field.properties !== undefined) {
+    const properties = membersOf(field, deref, depth + 1);
+    if (Object.keys(properties).length > 0) rule.properties = properties;
+  }
+  if (depth < MAX_DEPTH && field.items !== undefined) {
+    const items = ruleOf(field.items, deref, depth + 1);
+    if (Object.keys(items).length > 0) rule.items = items;
+  }
+  return rule;
 }
 
 /**

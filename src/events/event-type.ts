@@ -83,9 +83,13 @@ export interface FormEventType<Name extends string = string> {
 /** The JSON types a schema can give a value (`integer`: a number with no fraction). */
 export type JsonKind = "string" | "integer" | "number" | "boolean" | "object" | "array" | "null";
 
-/** What one payload field of a JSON webhook must be, when present and not null. */
+/**
+ * What one payload field of a JSON webhook must be, when present and not null; the same for the
+ * members of a nested object and the items of an array, at any depth (spec3.json's
+ * `CustomSipHeader` requires its `name` and `value`).
+ */
 export interface JsonFieldRule {
-  /** Present and not null. */
+  /** Present and not null (JSON Schema's `required`; the relay takes null for absent throughout). */
   readonly required?: true;
   /** One of these JSON types. */
   readonly type?: readonly JsonKind[];
@@ -93,6 +97,10 @@ export interface JsonFieldRule {
   readonly oneOf?: readonly string[];
   /** A date-time string (see normalizeDateTime). */
   readonly format?: "date-time";
+  /** When the value is an object: the rules of its members (others are kept unchecked). */
+  readonly properties?: Readonly<Record<string, JsonFieldRule>>;
+  /** When the value is an array: the rule of each item. */
+  readonly items?: JsonFieldRule;
 }
 
 /**

@@ -98,6 +98,11 @@ describe("bad JSON webhooks → 400 naming the problem, the raw delivery in the 
     ["a bad enum", hangup("x3", 1, { hangup_cause: "gremlins" }), /^data\.payload\.hangup_cause "gremlins" is not one of call_rejected, normal_clearing, /],
     ["a wrong JSON type", hangup("x4", 1, { from: 35319605860 }), /^data\.payload\.from is a number, not string$/],
     ["a bad date-time", hangup("x5", 1, { start_time: "yesterday" }), /^data\.payload\.start_time "yesterday" is not a valid date-time$/],
+    // Nested objects are checked as the payload's top level is (spec3.json's CustomSipHeader requires name and value).
+    ["a custom_headers item without its value", hangup("x6", 1, { custom_headers: [{ name: "X-A", value: "1" }, { name: "X-B" }] }), /^data\.payload\.custom_headers\[1\]\.value is missing$/],
+    ["a nested enum (sip_headers[].name)", hangup("x7", 1, { sip_headers: [{ name: "X-Other", value: "v" }] }), /^data\.payload\.sip_headers\[0\]\.name "X-Other" is not one of User-to-User$/],
+    ["a nested wrong JSON type", hangup("x8", 1, { custom_headers: [{ name: 7, value: "v" }] }), /^data\.payload\.custom_headers\[0\]\.name is a number, not string$/],
+    ["an array item that is no object", hangup("x9", 1, { custom_headers: ["X-A: 1"] }), /^data\.payload\.custom_headers\[0\] is a string, not object$/],
     ["invalid JSON", '{"data":{"event_type":"call.hangup",}}', /^the body is not valid JSON \(/],
     ["a JSON body whose data.event_type is not a string", '{"data":{"event_type":42,"id":"x"}}', /^data\.event_type is not a string$/],
     ["a key twice in one object", '{"data":{"event_type":"call.hangup","id":"a","id":"b"}}', /^the body has the key "id" twice in one object$/],
