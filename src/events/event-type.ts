@@ -109,11 +109,11 @@ export interface JsonFieldRule {
  */
 export interface JsonEventType {
   readonly media: "json";
-  /** The CloudEvents type: `com.telnyx.<event_type>`, or `com.telnyx.webhook` for the generic entry. */
+  /** The CloudEvents type: `com.telnyx.<event_type>`, or `com.telnyx.webhook` for a body with no well-formed `event_type`. */
   readonly type: string;
-  /** The `data.event_type` it is recognised by; undefined for the generic entry. */
+  /** The `data.event_type` it is recognised by; undefined for `com.telnyx.webhook`. */
   readonly eventType: string | undefined;
-  /** The fallback for JSON bodies whose `event_type` no entry knows (or that have none). */
+  /** Validated as generic (nothing beyond being a JSON object): `com.telnyx.webhook`, and a well-formed `event_type` no entry knows. */
   readonly generic?: true;
   /** Where the table comes from (spec file and webhook name). */
   readonly documentedBy: string;

@@ -10,7 +10,7 @@ export interface CloudEvent {
   readonly time?: string;
   /** Absent when the event type has no subject field, or it was empty. */
   readonly subject?: string;
-  /** A JSON webhook of a type the relay does not know: its `event_type`, when it has one (extension attribute). */
+  /** A JSON webhook typed `com.telnyx.webhook`: its `event_type`, when it has one that is no type name (extension attribute). */
   readonly telnyxeventtype?: string;
   readonly datacontenttype: "application/json";
   /** A form callback's fields (strings; a name a generic callback repeats: an array of them), or a JSON webhook's whole body as received. */

@@ -14,8 +14,8 @@ const MAX_KIND_LENGTH = 100;
  * @example
  * ```ts
  * const unknown = warnOncePerKind((message, fields) => log.warn(message, fields));
- * unknown("com.telnyx.webhook", "call.new_thing"); // logs
- * unknown("com.telnyx.webhook", "call.new_thing"); // does not
+ * unknown("com.telnyx.call.new_thing", "call.new_thing"); // logs
+ * unknown("com.telnyx.call.new_thing", "call.new_thing"); // does not
  * ```
  */
 export function warnOncePerKind(warn: (message: string, fields: Readonly<Record<string, unknown>>) => void, max = MAX_UNKNOWN_KINDS): (type: string, eventType: string | undefined) => void {

@@ -15,7 +15,7 @@ export interface ValidJsonEvent {
   readonly subject: string | undefined;
   /** `occurred_at` normalised to RFC 3339, when there is a valid one. */
   readonly time: string | undefined;
-  /** For the generic entry: the body's `event_type` (CloudEvents extension `telnyxeventtype`). */
+  /** For `com.telnyx.webhook`: the body's `event_type`, which is no type name (CloudEvents extension `telnyxeventtype`). */
   readonly eventType: string | undefined;
   /** The body as received, valid JSON on one line: the CloudEvent's `data`, embedded as is. */
   readonly text: string;
@@ -118,7 +118,8 @@ export function validateJsonEvent(type: JsonEventType, body: JsonBody): { ok: tr
       source: typeof connection === "string" && connection !== "" ? `urn:telnyx:connection:${encodeURIComponent(wellFormed(connection))}` : "urn:telnyx:webhook",
       subject: typeof subject === "string" && subject !== "" ? wellFormed(subject) : undefined,
       time: occurredAt,
-      eventType: type.generic && body.eventType !== undefined ? wellFormed(body.eventType) : undefined,
+      // Only where the type does not say it already (com.telnyx.webhook).
+      eventType: type.generic && type.eventType === undefined && body.eventType !== undefined ? wellFormed(body.eventType) : undefined,
       text: body.text,
       value: body.value,
     },

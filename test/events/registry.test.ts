@@ -8,6 +8,7 @@ import { EXAMPLES, SEED_FIELDS } from "../../scripts/seed-event.ts";
 import { defineFormEventType, type FormEventType } from "../../src/events/event-type.ts";
 import { ACCEPTED_CONTENT_TYPES, ACCEPTED_MEDIA_TYPES, acceptedMediaType, EVENT_TYPES, recogniseEvent } from "../../src/events/registry.ts";
 import { REFER_STATUS, REFER_STATUS_TYPE } from "../../src/events/texml.ts";
+import { isWellFormedEventType, JSON_GENERIC } from "../../src/events/json.ts";
 import { decodeBody, indexFields } from "../../src/pipeline/decode.ts";
 import { validateEvent } from "../../src/pipeline/validate.ts";
 
@@ -197,4 +198,50 @@ describe("recognition agrees with validation, for every TeXML kind of the regist
       assert.equal(result.ok, true);
     }
   });
+});
+
+describe("recogniseEvent() of a JSON body: typed by its event_type whenever that is a type name", () => {
+  const json = (value: unknown) => {
+    const body = decodeBody("json", Buffer.from(JSON.stringify(value)));
+    assert.ok(!("ok" in body));
+    return recogniseEvent(body);
+  };
+  test("a known event_type is its entry; an unknown well-formed one is com.telnyx.<event_type>, generic; any other com.telnyx.webhook", () => {
+    assert.equal(json({ data: { event_type: "call.hangup" } }), EVENT_TYPES.find((entry) => entry.type === "com.telnyx.call.hangup"));
+    const unknown = json({ data: { event_type: "call.teleported" } });
+    assert.deepEqual([unknown.type, unknown.generic, unknown.media === "json" && unknown.eventType], ["com.telnyx.call.teleported", true, "call.teleported"]);
+    assert.ok(!EVENT_TYPES.includes(unknown));
+    assert.equal(json({ data: { event_type: "Call.Teleported" } }), JSON_GENERIC);
+    assert.equal(json({ data: { payload: {} } }), JSON_GENERIC);
+    assert.equal(json({ brandId: "b", status: "ACCEPTED" }), JSON_GENERIC);
+    const newer = json({ id: "e1", event: "transcript.completed", version: "1", data: {} });
+    assert.deepEqual([newer.type, newer.generic], ["com.telnyx.transcript.completed", true]);
+  });
+
+  for (const [eventType, wellFormed] of [
+    ["call.hangup", true],
+    ["messaging_hosted_numbers_orders.internal_transfer_auto_approved", true],
+    ["number_order.complete", true],
+    ["a.b", true],
+    ["10dlc.campaign_2", true],
+    [`a.${"b".repeat(98)}`, true],
+    [`a.${"b".repeat(99)}`, false],
+    ["hangup", false],
+    ["webhook", false],
+    ["texml.callback", false],
+    ["texml.call.amd", false],
+    ["Call.hangup", false],
+    ["call hangup", false],
+    ["call-hangup.x", false],
+    [".call", false],
+    ["call.", false],
+    ["call..hangup", false],
+    ["call.*", false],
+    ["call.\u00e9", false],
+    ["", false],
+  ] as const) {
+    test(`isWellFormedEventType(${JSON.stringify(eventType.length > 40 ? `${eventType.slice(0, 12)}… (${eventType.length})` : eventType)}) is ${wellFormed}`, () => {
+      assert.equal(isWellFormedEventType(eventType), wellFormed);
+    });
+  }
 });
