@@ -31,7 +31,9 @@ export interface FieldRule {
 
 /**
  * How a form callback is told apart from the others sent to the same URL: every condition given
- * must hold. The registry tries its entries in order (FAMILY.md §2 gives the order for TeXML).
+ * must hold, and on the general path the type's required fields must be there too (recogniseEvent),
+ * so that a body is never taken for a kind that would refuse it for a missing field. The registry
+ * tries its entries in order (FAMILY.md §2 gives the order for TeXML).
  */
 export interface Recognition {
   /** Each of these fields is present. */
