@@ -75,9 +75,9 @@ function membersProblem(path: string, rules: Readonly<Record<string, JsonFieldRu
  * Checks a JSON webhook against its entry. A known type: the envelope (`data.record_type` "event",
  * `data.event_type`, `data.id`, `data.occurred_at` where the spec has it, `data.payload` an object,
  * `meta` an object when present), then each payload field with a rule (required, JSON type, enum,
- * date-time; null counts as absent), and the same of each nested object's members and array's items. The generic entry: nothing beyond being a JSON object (it was
- * decoded as one); its `occurred_at` becomes `time` when it is a valid date-time. Every problem is
- * named, in one line.
+ * date-time; null counts as absent), and the same of each nested object's members and array's
+ * items. A generic entry: nothing beyond being a JSON object (it was decoded as one); its
+ * `occurred_at` becomes `time` when it is a valid date-time. Every problem is named, in one line.
  *
  * @param type The registry entry (see recogniseEvent).
  * @param body The decoded body (see decodeJsonBody).
