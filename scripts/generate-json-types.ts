@@ -109,16 +109,23 @@ type Rule = { required?: true; type?: string[]; oneOf?: string[]; format?: "date
 /** How deep nested objects and arrays are described (the spec's webhooks go three levels down). */
 const MAX_DEPTH = 6;
 
+// Enums of a shared schema that a webhook's own text contradicts, not checked there (TELNYX.md: where
+// two sources disagree, the relay must survive either). `SipHeader` is the commands' header "to add",
+// its `name` the enum `User-to-User`; the webhooks' `sip_headers` reuse it for the headers received,
+// "User-to-User and Diversion headers from sip invite" by their own description.
+const UNCHECKED_ENUMS = new Set(["SipHeader.name"]);
+
 /**
  * The rules of an object schema's members: each property with something to check (its JSON types,
  * its enum, a date-time format, whether the schema requires it, and the same of its own members or
  * items, at every depth), so a nested object is checked as the payload's top level is.
  */
-function membersOf(schema: Schema | undefined, deref: (schema: Schema | undefined) => Schema | undefined, depth = 0): Record<string, Rule> {
+function membersOf(schema: Schema | undefined, deref: (schema: Schema | undefined) => Schema | undefined, depth = 0, owner = ""): Record<string, Rule> {
   const members: Record<string, Rule> = {};
   const required = new Set(schema?.required ?? []);
   for (const [name, property] of Object.entries(schema?.properties ?? {})) {
     const rule = ruleOf(property, deref, depth);
+    if (UNCHECKED_ENUMS.has(`${owner}.${name}`)) delete rule.oneOf;
     if (required.has(name)) members[name] = { required: true, ...rule };
     else if (Object.keys(rule).length > 0) members[name] = rule;
   }
@@ -134,7 +141,7 @@ function ruleOf(schema: Schema | undefined, deref: (schema: Schema | undefined) 
   if (field.enum !== undefined && field.enum.every((value) => typeof value === "string")) rule.oneOf = field.enum as string[];
   if (field.format === "date-time") rule.format = "date-time";
   if (depth < MAX_DEPTH && field.properties !== undefined) {
-    const properties = membersOf(field, deref, depth + 1);
+    const properties = membersOf(field, deref, depth + 1, schema?.$ref?.split("/").pop());
     if (Object.keys(properties).length > 0) rule.properties = properties;
   }
   if (depth < MAX_DEPTH && field.items !== undefined) {

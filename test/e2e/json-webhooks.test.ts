@@ -40,6 +40,14 @@ function hangup(id: string, attempt = 1, payload: Record<string, unknown> = {}):
   return JSON.stringify(body);
 }
 
+/** The spec's message.received example with this id and its first recipient's status. */
+function messageTo(id: string, status: string): string {
+  const body = JSON.parse(JSON_WEBHOOK_ROWS.find((row) => row.eventType === "message.received")?.example as string) as { data: { id: string; payload: { to: Array<Record<string, unknown>> } } };
+  body.data.id = id;
+  (body.data.payload.to[0] as Record<string, unknown>).status = status;
+  return JSON.stringify(body);
+}
+
 describe("every example of spec3.json's webhooks map, signed and sent over HTTP", () => {
   let relay: TestRelay;
   // dedup off: the spec's examples share ids (0ccc7b54-… appears in many).
@@ -69,6 +77,15 @@ describe("every example of spec3.json's webhooks map, signed and sent over HTTP"
       assert.equal(await metric(relay, "telnyx_relay_events_accepted_total", `{type="com.telnyx.${row.eventType}"}`), 1);
     });
   }
+
+  test("sip_headers of any name (the spec's enum says User-to-User, its own description User-to-User and Diversion) and nested members as the spec has them → 200", async () => {
+    const body = hangup("d1v3r510-0000-4000-8000-000000000001", 1, {
+      sip_headers: [{ name: "User-to-User", value: "1234" }, { name: "Diversion", value: "<sip:+13125550100@sip.telnyx.com>;reason=unconditional" }],
+      custom_headers: [{ name: "X-Tenant", value: "" }],
+    });
+    const answer = await postJson(relay, body);
+    assert.equal(answer.status, 200, answer.text);
+  });
 
   test("a pretty-printed body (line breaks between tokens) still comes out as one line", async () => {
     const body = JSON.stringify(JSON.parse(hangup("b7c1b2a4-0000-4000-8000-000000000001")), null, 2).replace(/\n/g, "\r\n");
@@ -101,7 +118,7 @@ describe("bad JSON webhooks → 400 naming the problem, the raw delivery in the 
     ["a bad date-time", hangup("x5", 1, { start_time: "yesterday" }), /^data\.payload\.start_time "yesterday" is not a valid date-time$/],
     // Nested objects are checked as the payload's top level is (spec3.json's CustomSipHeader requires name and value).
     ["a custom_headers item without its value", hangup("x6", 1, { custom_headers: [{ name: "X-A", value: "1" }, { name: "X-B" }] }), /^data\.payload\.custom_headers\[1\]\.value is missing$/],
-    ["a nested enum (sip_headers[].name)", hangup("x7", 1, { sip_headers: [{ name: "X-Other", value: "v" }] }), /^data\.payload\.sip_headers\[0\]\.name "X-Other" is not one of User-to-User$/],
+    ["a nested enum (a message's to[].status)", messageTo("x7", "teleported"), /^data\.payload\.to\[0\]\.status "teleported" is not one of queued, sending, sent, delivered, sending_failed/],
     ["a nested wrong JSON type", hangup("x8", 1, { custom_headers: [{ name: 7, value: "v" }] }), /^data\.payload\.custom_headers\[0\]\.name is a number, not string$/],
     ["an array item that is no object", hangup("x9", 1, { custom_headers: ["X-A: 1"] }), /^data\.payload\.custom_headers\[0\] is a string, not object$/],
     ["invalid JSON", '{"data":{"event_type":"call.hangup",}}', /^the body is not valid JSON \(/],
