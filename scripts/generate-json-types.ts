@@ -15,10 +15,12 @@ export const DEFAULT_SPEC = fileURLToPath(new URL("../../shared/telnyx/spec3.jso
 
 type Schema = {
   $ref?: string;
+  required?: string[];
   type?: string | string[];
   enum?: unknown[];
   format?: string;
   properties?: Record<string, Schema>;
+  items?: Schema;
   example?: unknown;
 };
 type Spec = { components: { schemas: Record<string, Schema> }; webhooks: Record<string, { post: { requestBody: { content: Record<string, { schema: Schema }> } } }> };
@@ -27,6 +29,7 @@ type Spec = { components: { schemas: Record<string, Schema> }; webhooks: Record<
 // of these the payload's schema has. The natural key a consumer correlates on.
 const SUBJECT_BY_PREFIX: ReadonlyArray<readonly [string, readonly string[]]> = [
   ["conference.", ["conference_id"]],
+  ["number_order.", ["id"]],
   ["fax.", ["fax_id"]],
   ["message.", ["id"]],
   ["messaging_hosted_numbers_orders.", ["order_id", "id"]],
@@ -58,24 +61,19 @@ export function generateJsonTables(spec: Spec): string {
     const body = deref(entry.post.requestBody.content["application/json"]?.schema);
     // Most webhooks model `{data: {...}}`; conferenceFloorChanged models the `data` object itself.
     const data = deref(body?.properties?.data) ?? (body?.properties?.event_type ? body : undefined);
-    const eventTypes = (data?.properties?.event_type?.enum ?? []) as string[];
+    // Most list their event_type values in an enum; numberOrderStatusUpdate gives its one
+    // (`number_order.complete`) only as the field's example.
+    const eventTypeSchema = deref(data?.properties?.event_type);
+    const eventTypes = (eventTypeSchema?.enum ?? (typeof eventTypeSchema?.example === "string" ? [eventTypeSchema.example] : [])) as string[];
     if (data === undefined || eventTypes.length === 0) continue; // no event_type: handled as generic
     const payload = deref(data.properties?.payload);
-    const fields: Record<string, { type?: string[]; oneOf?: string[]; format?: "date-time" }> = {};
-    for (const [name, raw] of Object.entries(payload?.properties ?? {})) {
-      const field = deref(raw) as Schema;
-      const rule: { type?: string[]; oneOf?: string[]; format?: "date-time" } = {};
-      const kinds = (Array.isArray(field.type) ? field.type : field.type === undefined ? [] : [field.type]).filter((kind) => JSON_KINDS.has(kind));
-      if (kinds.length > 0) rule.type = kinds;
-      if (field.enum !== undefined && field.enum.every((value) => typeof value === "string")) rule.oneOf = field.enum as string[];
-      if (field.format === "date-time") rule.format = "date-time";
-      if (Object.keys(rule).length > 0) fields[name] = rule;
-    }
+    const fields = membersOf(payload, deref);
     // The example is on the body's schema (`{data, meta}`) or on `data`'s; conferenceFloorChanged's
     // is the `data` object itself, sent wrapped like every other (FAMILY.md §3.1's envelope).
     const bodyExample = body?.example as { data?: unknown } | undefined;
     const dataExample = bodyExample === undefined ? data.example : bodyExample.data === undefined ? bodyExample : undefined;
-    const example = dataExample === undefined ? bodyExample : { data: dataExample };
+    // No example of the whole body (numberOrderStatusUpdate): one made of its fields' own examples.
+    const example = dataExample === undefined ? (bodyExample ?? exampleOf(body, deref)) : { data: dataExample };
     for (const eventType of eventTypes) {
       if (seen.has(eventType)) continue;
       seen.add(eventType);
@@ -103,6 +101,79 @@ export function generateJsonTables(spec: Spec): string {
     ...rows,
     "];",
   ].join("\n")}\n`;
+}
+
+/** What the generated table says of one field (src/events/event-type.ts's JsonFieldRule). */
+type Rule = { required?: true; type?: string[]; oneOf?: string[]; format?: "date-time"; properties?: Record<string, Rule>; items?: Rule };
+
+/** How deep nested objects and arrays are described (the spec's webhooks go three levels down). */
+const MAX_DEPTH = 6;
+
+// Enums of a shared schema that a webhook's own text contradicts, not checked there (TELNYX.md: where
+// two sources disagree, the relay must survive either). `SipHeader` is the commands' header "to add",
+// its `name` the enum `User-to-User`; the webhooks' `sip_headers` reuse it for the headers received,
+// "User-to-User and Diversion headers from sip invite" by their own description.
+const UNCHECKED_ENUMS = new Set(["SipHeader.name"]);
+
+/**
+ * The rules of an object schema's members: each property with something to check (its JSON types,
+ * its enum, a date-time format, whether the schema requires it, and the same of its own members or
+ * items, at every depth), so a nested object is checked as the payload's top level is.
+ */
+function membersOf(schema: Schema | undefined, deref: (schema: Schema | undefined) => Schema | undefined, depth = 0, owner = ""): Record<string, Rule> {
+  const members: Record<string, Rule> = {};
+  const required = new Set(schema?.required ?? []);
+  for (const [name, property] of Object.entries(schema?.properties ?? {})) {
+    const rule = ruleOf(property, deref, depth);
+    if (UNCHECKED_ENUMS.has(`${owner}.${name}`)) delete rule.oneOf;
+    if (required.has(name)) members[name] = { required: true, ...rule };
+    else if (Object.keys(rule).length > 0) members[name] = rule;
+  }
+  return members;
+}
+
+/** The rule of one field (see membersOf); `{}` when there is nothing to check. */
+function ruleOf(schema: Schema | undefined, deref: (schema: Schema | undefined) => Schema | undefined, depth: number): Rule {
+  const field = deref(schema) as Schema;
+  const rule: Rule = {};
+  const kinds = (Array.isArray(field.type) ? field.type : field.type === undefined ? [] : [field.type]).filter((kind) => JSON_KINDS.has(kind));
+  if (kinds.length > 0) rule.type = kinds;
+  if (field.enum !== undefined && field.enum.every((value) => typeof value === "string")) rule.oneOf = field.enum as string[];
+  if (field.format === "date-time") rule.format = "date-time";
+  if (depth < MAX_DEPTH && field.properties !== undefined) {
+    const properties = membersOf(field, deref, depth + 1, schema?.$ref?.split("/").pop());
+    if (Object.keys(properties).length > 0) rule.properties = properties;
+  }
+  if (depth < MAX_DEPTH && field.items !== undefined) {
+    const items = ruleOf(field.items, deref, depth + 1);
+    if (Object.keys(items).length > 0) rule.items = items;
+  }
+  return rule;
+}
+
+/**
+ * An example value assembled from a schema's own examples, for a webhook whose spec gives none of
+ * the whole body: a field's `example` (else the first value of its enum), an object of its
+ * properties' examples, an array of one example item. Undefined when nothing below has one.
+ */
+function exampleOf(schema: Schema | undefined, deref: (schema: Schema | undefined) => Schema | undefined, depth = 0): unknown {
+  const field = deref(schema);
+  if (field === undefined || depth > 8) return undefined;
+  if (field.example !== undefined) return field.example;
+  if (field.enum !== undefined) return field.enum[0];
+  if (field.properties !== undefined) {
+    const value: Record<string, unknown> = {};
+    for (const [name, property] of Object.entries(field.properties)) {
+      const example = exampleOf(property, deref, depth + 1);
+      if (example !== undefined) value[name] = example;
+    }
+    return value;
+  }
+  if (field.items !== undefined) {
+    const item = exampleOf(field.items, deref, depth + 1);
+    return item === undefined ? [] : [item];
+  }
+  return undefined;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

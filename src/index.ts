@@ -7,7 +7,7 @@ export { parsePublicKey } from "./crypto/public-key.ts";
 // The event-type registry.
 export { EVENT_TYPES, ACCEPTED_CONTENT_TYPES, acceptedMediaType, recogniseEvent } from "./events/registry.ts";
 export type { DecodedBody, EventIdRule, EventType, FieldFormat, FieldRule, FormBody, FormEventType, JsonBody, JsonEventType, JsonFieldRule, JsonKind, MediaType, Recognition } from "./events/event-type.ts";
-export { JSON_EVENT_TYPES, JSON_GENERIC, JSON_GENERIC_TYPE, jsonCloudEventType } from "./events/json.ts";
+export { isWellFormedEventType, JSON_EVENT_TYPES, JSON_GENERIC, JSON_GENERIC_TYPE, jsonCloudEventType, MAX_EVENT_TYPE_LENGTH, unknownJsonEventType } from "./events/json.ts";
 export { eventFilter } from "./events/event-filter.ts";
 export { parseStrictJson } from "./pipeline/parse-json.ts";
 export { decodeJsonBody } from "./pipeline/decode-json.ts";

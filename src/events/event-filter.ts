@@ -18,7 +18,8 @@ export function parseEventPattern(text: string): { ok: true; value: string } | {
 
 /**
  * Makes the `--events` filter: whether events of a CloudEvents type are handed on. The answer for
- * each type is computed once (types are few: the registry's and the generic ones).
+ * each type is computed once. A pattern sees the same type a consumer does, also for an
+ * `event_type` the relay does not know (`com.telnyx.call.*` keeps a new `call.…` event too).
  *
  * @param patterns The patterns (see parseEventPattern); none: every type is kept.
  * @returns The predicate, or undefined when every type is kept.
@@ -37,7 +38,8 @@ export function eventFilter(patterns: readonly string[]): ((type: string) => boo
     let kept = known.get(type);
     if (kept === undefined) {
       kept = expressions.some((expression) => expression.test(type));
-      // Bounded: types come from the registry, and unknown kinds all share the generic types.
+      // Bounded: types are the registry's, plus those of unknown well-formed event_types (at most
+      // 100 characters each); past 10,000 the answer is computed each time.
       if (known.size < 10_000) known.set(type, kept);
     }
     return kept;

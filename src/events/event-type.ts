@@ -31,7 +31,9 @@ export interface FieldRule {
 
 /**
  * How a form callback is told apart from the others sent to the same URL: every condition given
- * must hold. The registry tries its entries in order (FAMILY.md §2 gives the order for TeXML).
+ * must hold, and on the general path the type's required fields must be there too (recogniseEvent),
+ * so that a body is never taken for a kind that would refuse it for a missing field. The registry
+ * tries its entries in order (FAMILY.md §2 gives the order for TeXML).
  */
 export interface Recognition {
   /** Each of these fields is present. */
@@ -95,9 +97,13 @@ export interface FormEventType<Name extends string = string> {
 /** The JSON types a schema can give a value (`integer`: a number with no fraction). */
 export type JsonKind = "string" | "integer" | "number" | "boolean" | "object" | "array" | "null";
 
-/** What one payload field of a JSON webhook must be, when present and not null. */
+/**
+ * What one payload field of a JSON webhook must be, when present and not null; the same for the
+ * members of a nested object and the items of an array, at any depth (spec3.json's
+ * `CustomSipHeader` requires its `name` and `value`).
+ */
 export interface JsonFieldRule {
-  /** Present and not null. */
+  /** Present and not null (JSON Schema's `required`; the relay takes null for absent throughout). */
   readonly required?: true;
   /** One of these JSON types. */
   readonly type?: readonly JsonKind[];
@@ -105,6 +111,10 @@ export interface JsonFieldRule {
   readonly oneOf?: readonly string[];
   /** A date-time string (see normalizeDateTime). */
   readonly format?: "date-time";
+  /** When the value is an object: the rules of its members (others are kept unchecked). */
+  readonly properties?: Readonly<Record<string, JsonFieldRule>>;
+  /** When the value is an array: the rule of each item. */
+  readonly items?: JsonFieldRule;
 }
 
 /**
@@ -113,11 +123,11 @@ export interface JsonFieldRule {
  */
 export interface JsonEventType {
   readonly media: "json";
-  /** The CloudEvents type: `com.telnyx.<event_type>`, or `com.telnyx.webhook` for the generic entry. */
+  /** The CloudEvents type: `com.telnyx.<event_type>`, or `com.telnyx.webhook` for a body with no well-formed `event_type`. */
   readonly type: string;
-  /** The `data.event_type` it is recognised by; undefined for the generic entry. */
+  /** The `data.event_type` it is recognised by; undefined for `com.telnyx.webhook`. */
   readonly eventType: string | undefined;
-  /** The fallback for JSON bodies whose `event_type` no entry knows (or that have none). */
+  /** Validated as generic (nothing beyond being a JSON object): `com.telnyx.webhook`, and a well-formed `event_type` no entry knows. */
   readonly generic?: true;
   /** Where the table comes from (spec file and webhook name). */
   readonly documentedBy: string;

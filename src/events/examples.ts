@@ -52,10 +52,11 @@ export const EXAMPLES: readonly ExampleDelivery[] = [
   // spec3.json's own example of each JSON webhook (src/events/json-tables.ts, generated); one example
   // serves each event_type of a webhook with several (deliveryUpdate, hostedNumberOrderEvent).
   ...JSON_WEBHOOK_ROWS.flatMap((row) => (row.example === undefined ? [] : [{ type: jsonCloudEventType(row.eventType), contentType: CONTENT_TYPES.json, body: row.example }])),
-  // A JSON webhook the relay does not know: the newer envelope of the S7 SDK (FAMILY.md §3.1), made up.
+  // A JSON webhook with no event_type: 10DLC's flat campaign status update (spec3.json's
+  // CampaignStatusUpdateEvent, from its fields' examples; FAMILY.md §3.1).
   {
     type: JSON_GENERIC_TYPE,
     contentType: CONTENT_TYPES.json,
-    body: '{"id":"5f0a6c2e-9b1d-4c1e-8a43-2d3c1f0b9e77","event":"transcript.completed","occurred_at":"2026-08-21T10:00:00Z","version":"1","data":{"call_control_id":"v3:example"}}',
+    body: '{"brandId":"d88dd2aa-1bb9-4ef0-9ec8-1752b80316a5","campaignId":"4b300178-131c-d902-d54e-72d90ba1620j","description":"Campaign has been marked as dormant","status":"DORMANT","type":"TELNYX_EVENT"}',
   },
 ];

@@ -1,5 +1,5 @@
-import type { DecodedBody, EventType, FormBody, JsonEventType, MediaType, Recognition } from "./event-type.ts";
-import { JSON_EVENT_TYPES, JSON_GENERIC } from "./json.ts";
+import type { DecodedBody, EventType, FormBody, FormEventType, JsonEventType, MediaType, Recognition } from "./event-type.ts";
+import { isWellFormedEventType, JSON_EVENT_TYPES, JSON_GENERIC, unknownJsonEventType } from "./json.ts";
 import { CONTENT_TYPES, mediaTypeOf } from "./media-type.ts";
 import { TEXML_EVENT_TYPES } from "./texml-order.ts";
 import { TEXML_CALLBACK } from "./texml-docs.ts";
@@ -48,11 +48,15 @@ export function acceptedMediaType(contentType: string | undefined): MediaType | 
 
 /**
  * Tells which event type a decoded body is. A form body: the first entry of `types` whose
- * recognition holds (the order settles overlaps, as FAMILY.md §2 orders them: a REFER callback is
- * found at the first test), else the generic TeXML callback: FAMILY.md §2's "ambiguous" bodies,
- * which no field tells apart (a Gather that timed out, an HttpRequest action); entries recognised
- * only by path (`byPathOnly`) are skipped. A JSON body: the entry of its `data.event_type`, else the
- * generic `com.telnyx.webhook`.
+ * recognition holds and whose required fields are all present and not empty (the order settles
+ * overlaps, as FAMILY.md §2 orders them: a REFER callback is found at the first test), else the
+ * generic TeXML callback: FAMILY.md §2's "ambiguous" bodies, which no field tells apart (a Gather
+ * that timed out, an HttpRequest action), and look-alikes that lack what a kind requires (an
+ * `AnsweredBy` alone is not an AMD result). So recognition never picks a kind whose validation would
+ * refuse the body for a missing field: only a kind's values can make it a 400. Entries recognised
+ * only by path (`byPathOnly`) are skipped. A JSON body: the entry of its `data.event_type`; else,
+ * when that is well-formed (see isWellFormedEventType), a generic entry typed
+ * `com.telnyx.<event_type>` all the same; else the generic `com.telnyx.webhook`.
  *
  * @param body The decoded body (see decodeBody).
  * @param types The entries to try, in order; the registry's by default.
@@ -66,19 +70,45 @@ export function acceptedMediaType(contentType: string | undefined): MediaType | 
 export function recogniseEvent(body: DecodedBody, types: readonly EventType[] = EVENT_TYPES): EventType {
   if (body.media === "json") {
     const { eventType } = body;
+    if (eventType === undefined) return UNRECOGNISED.json;
     // The newer `{id, event, …}` envelope is typed by `event`, but no entry describes its shape yet.
-    if (eventType === undefined || body.envelope === "event") return UNRECOGNISED.json;
-    if (types === EVENT_TYPES) return JSON_BY_EVENT_TYPE.get(eventType) ?? UNRECOGNISED.json;
-    for (const type of types) if (type.media === "json" && type.eventType === eventType) return type;
-    return UNRECOGNISED.json;
+    const known = body.envelope === "event" ? undefined : types === EVENT_TYPES ? JSON_BY_EVENT_TYPE.get(eventType) : types.find((type) => type.media === "json" && type.eventType === eventType);
+    if (known !== undefined) return known;
+    // Typed by its name all the same, so that its type does not change when a release learns it.
+    return isWellFormedEventType(eventType) ? unknownJsonEventType(eventType) : UNRECOGNISED.json;
   }
   for (const type of types) {
-    if (type.media === "form" && !type.generic && recognises(type.recognisedBy, body)) return type;
+    if (type.media === "form" && !type.generic && matchesRecognition(type.recognisedBy, body) && hasRequiredFields(type, body)) return type;
   }
   return UNRECOGNISED[body.media];
 }
 
-function recognises(recognition: Recognition, body: FormBody): boolean {
+const requiredNames = new WeakMap<FormEventType, readonly string[]>();
+
+/** Every field the type requires is present and not empty (what validateEvent checks first). */
+function hasRequiredFields(type: FormEventType, body: FormBody): boolean {
+  let names = requiredNames.get(type);
+  if (names === undefined) {
+    names = Object.keys(type.fields).filter((name) => type.fields[name]?.required);
+    requiredNames.set(type, names);
+  }
+  for (const name of names) if (!body.data[name]) return false;
+  return true;
+}
+
+/**
+ * Whether a form body has what a type's recognition names (its fields only, not its required
+ * fields: see recogniseEvent). On a TeXML kind's own path this picks among the kind's callbacks.
+ *
+ * @param recognition The type's `recognisedBy`.
+ * @param body The decoded form body.
+ * @returns True when every condition holds (never for `byPathOnly`).
+ * @example
+ * ```ts
+ * matchesRecognition({ present: ["ReferCallStatus"] }, indexFields([["ReferCallStatus", "busy"]])); // true
+ * ```
+ */
+export function matchesRecognition(recognition: Recognition, body: FormBody): boolean {
   const { data } = body;
   const { present, anyPresent, values } = recognition;
   if (recognition.byPathOnly) return false;

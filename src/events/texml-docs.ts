@@ -161,8 +161,9 @@ export const TEXML_CALLBACK_TYPE = "com.telnyx.texml.callback";
 
 /**
  * A signed form body that is no known kind, or more than one (FAMILY.md §2's "otherwise"): a Gather
- * that timed out, the voice_url fetch, a callback Telnyx added since. Handed on as it is; only the
- * account is required (every TeXML callback has it: it is the CloudEvents `source`).
+ * that timed out, the voice_url fetch, a callback Telnyx added since, a look-alike without what the
+ * kind it resembles requires. Handed on as it is, a name given twice included; only the account is
+ * required (every TeXML callback has it: it is the CloudEvents `source`).
  */
 export const TEXML_CALLBACK = defineFormEventType({
   media: "form",

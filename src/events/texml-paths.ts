@@ -5,7 +5,7 @@
 // them apart by their own discriminating field, and a body that is none of them but has what the
 // kind's callbacks all require is a generic callback (a status Telnyx added since, like `analyzed`).
 import type { FieldRule, FormBody, FormEventType } from "./event-type.ts";
-import { recogniseEvent } from "./registry.ts";
+import { matchesRecognition } from "./registry.ts";
 import { AI_GATHER, CALL_AMD, CALL_ANSWERED, CALL_COMPLETED, CALL_DTMF, CALL_INITIATED, CALL_RINGING, GATHER, HTTP_REQUEST, REFER_STATUS } from "./texml.ts";
 import {
   CONFERENCE_END,
@@ -62,8 +62,10 @@ const FALLBACKS = new Map<TexmlKind, FormEventType>(
 
 /**
  * The type a body POSTed to a kind's own path is validated as: the kind's only type; or, for a kind
- * with several, the one its fields pick (FAMILY.md §2, among the kind's own), else the kind's
- * generic entry (the fields all its callbacks require, handed on as `com.telnyx.texml.callback`).
+ * with several, the first whose recognition its fields match (FAMILY.md §2, among the kind's own),
+ * else the kind's generic entry (the fields all its callbacks require, handed on as
+ * `com.telnyx.texml.callback`). Unlike the general path (recogniseEvent), a member is picked by its
+ * discriminating fields alone: the path says what the body is, so a missing required field is a 400.
  *
  * @param body The decoded form body.
  * @param kind The path's kind.
@@ -76,7 +78,5 @@ const FALLBACKS = new Map<TexmlKind, FormEventType>(
 export function recogniseOnPath(body: FormBody, kind: TexmlKind): FormEventType {
   const members: readonly FormEventType[] = TEXML_PATHS[kind];
   if (members.length === 1) return members[0] as FormEventType;
-  // Every member is a form type, and so is the form fallback.
-  const type = recogniseEvent(body, members) as FormEventType;
-  return type.generic ? (FALLBACKS.get(kind) as FormEventType) : type;
+  return members.find((member) => matchesRecognition(member.recognisedBy, body)) ?? (FALLBACKS.get(kind) as FormEventType);
 }

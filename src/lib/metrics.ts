@@ -8,6 +8,15 @@
 import { EVENT_TYPES } from "../events/registry.ts";
 import type { DeadLetterStats } from "./dead-letter-file.ts";
 
+/**
+ * The most CloudEvents types, beyond the registry's, that get their own `type` label: a signed
+ * webhook of a type the relay does not know is typed by its `event_type`, so the label values are
+ * bounded here (first come, first labelled); the rest are counted under {@link OTHER_TYPES}.
+ */
+export const MAX_EXTRA_TYPE_LABELS = 100;
+/** The `type` label of the events past {@link MAX_EXTRA_TYPE_LABELS}. */
+export const OTHER_TYPES = "other";
+
 /** Latency buckets, in seconds: from a loopback round trip to a downstream near its timeout. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -79,14 +88,24 @@ export function createMetrics(eventTypes: readonly string[] = EVENT_TYPES.map((e
   const bump = <K>(map: Map<K, number>, key: K): void => {
     map.set(key, (map.get(key) ?? 0) + 1);
   };
+  // The type labels in use: the registry's, and at most MAX_EXTRA_TYPE_LABELS more (one set for
+  // every family, so a type has its label in all of them or in none).
+  const typeLabels = new Set(eventTypes);
+  const extraLabelsEnd = typeLabels.size + MAX_EXTRA_TYPE_LABELS;
+  const typeLabel = (type: string): string => {
+    if (typeLabels.has(type)) return type;
+    if (typeLabels.size >= extraLabelsEnd) return OTHER_TYPES;
+    typeLabels.add(type);
+    return type;
+  };
 
   return {
     request: (status) => bump(requests, status),
     verificationFailure: (reason) => bump(failures, reason),
-    accepted: (type) => bump(accepted, type),
-    duplicate: (type) => bump(duplicates, type),
-    unknown: (type) => bump(unknown, type),
-    filtered: (type) => bump(filtered, type),
+    accepted: (type) => bump(accepted, typeLabel(type)),
+    duplicate: (type) => bump(duplicates, typeLabel(type)),
+    unknown: (type) => bump(unknown, typeLabel(type)),
+    filtered: (type) => bump(filtered, typeLabel(type)),
     forwarded(latency) {
       // A clock stepped back (or a recovered event stamped ahead) must not count as negative time.
       const seconds = Math.max(0, latency);
@@ -135,7 +154,7 @@ export function createMetrics(eventTypes: readonly string[] = EVENT_TYPES.map((e
       const byType = (counts: Map<string, number>): Array<[string, number]> => [...counts].map(([type, n]) => [`{type=${labelValue(type)}}`, n]);
       family("telnyx_relay_events_accepted_total", "counter", "Verified, valid events handed to the sink, by CloudEvents type.", byType(accepted));
       family("telnyx_relay_events_duplicate_total", "counter", "Redeliveries answered 200 and not handed on again, by CloudEvents type.", byType(duplicates));
-      family("telnyx_relay_events_unknown_total", "counter", "Signed deliveries of a type the relay does not know, handed on as the generic type (the label).", byType(unknown));
+      family("telnyx_relay_events_unknown_total", "counter", "Signed deliveries of a type the relay does not know, validated as generic, by CloudEvents type.", byType(unknown));
       family("telnyx_relay_events_filtered_total", "counter", "Events answered 200 and not handed on because --events does not keep their type.", byType(filtered));
       family("telnyx_relay_events_forwarded_total", "counter", "Events acknowledged by the downstream.", [["", forwarded]]);
       family("telnyx_relay_delivery_retries_total", "counter", "Forward attempts that will be retried.", [["", retries]]);

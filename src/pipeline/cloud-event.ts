@@ -10,10 +10,10 @@ export interface CloudEvent {
   readonly time?: string;
   /** Absent when the event type has no subject field, or it was empty. */
   readonly subject?: string;
-  /** A JSON webhook of a type the relay does not know: its `event_type`, when it has one (extension attribute). */
+  /** A JSON webhook typed `com.telnyx.webhook`: its `event_type`, when it has one that is no type name (extension attribute). */
   readonly telnyxeventtype?: string;
   readonly datacontenttype: "application/json";
-  /** A form callback's fields (strings), or a JSON webhook's whole body as received. */
+  /** A form callback's fields (strings; a name a generic callback repeats: an array of them), or a JSON webhook's whole body as received. */
   readonly data: Readonly<Record<string, unknown>>;
 }
 
@@ -65,11 +65,27 @@ export function encodeCloudEvent(event: ValidEvent, id: string): EncodedEvent {
   }
   json += `,"datacontenttype":"application/json","data":{`;
   let first = true;
-  for (const [name, value] of event.fields) {
-    json += `${first ? "" : ","}${jsonString(name)}:${jsonString(value)}`;
+  for (const [name, value] of event.repeated.length === 0 ? event.fields : groupRepeated(event.fields, event.repeated)) {
+    json += `${first ? "" : ","}${jsonString(name)}:${typeof value === "string" ? jsonString(value) : `[${value.map(jsonString).join(",")}]`}`;
     first = false;
   }
   return { id, json: `${json}}}`, type, subject, texml: true };
+}
+
+/**
+ * A generic callback's fields with each repeated name once, at its first place, holding all its
+ * values in body order (a JSON object cannot hold a name twice: strict parsers refuse it, others keep
+ * one value).
+ */
+function groupRepeated(fields: ReadonlyArray<readonly [string, string]>, repeated: readonly string[]): Array<readonly [string, string | string[]]> {
+  const values = new Map<string, string[]>(repeated.map((name) => [name, []]));
+  const grouped: Array<readonly [string, string | string[]]> = [];
+  for (const [name, value] of fields) {
+    const all = values.get(name);
+    if (all === undefined) grouped.push([name, value]);
+    else if (all.push(value) === 1) grouped.push([name, all]);
+  }
+  return grouped;
 }
 
 // What JSON.stringify would escape in a string: '"', '\\', control characters, and UTF-16 surrogates
@@ -79,6 +95,13 @@ const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 /** JSON.stringify(text), without calling it for the usual text that needs no escaping. */
 function jsonString(text: string): string {
   return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
+}
+
+/** The `data` of a generic callback that repeats names: a null-prototype record, as FormBody.data. */
+function formData(fields: ReadonlyArray<readonly [string, string]>, repeated: readonly string[]): Record<string, string | string[]> {
+  const data: Record<string, string | string[]> = Object.create(null);
+  for (const [name, value] of groupRepeated(fields, repeated)) data[name] = value;
+  return data;
 }
 
 /**
@@ -107,6 +130,6 @@ export function toCloudEvent(event: ValidEvent, id: string): CloudEvent {
     ...(subject === undefined ? {} : { subject }),
     ...(event.media === "json" && event.eventType !== undefined ? { telnyxeventtype: event.eventType } : {}),
     datacontenttype: "application/json",
-    data: event.media === "json" ? event.value : event.data,
+    data: event.media === "json" ? event.value : event.repeated.length === 0 ? event.data : formData(event.fields, event.repeated),
   };
 }

@@ -65,8 +65,9 @@ export type Relay = (delivery: Delivery) => Promise<Accepted | Rejection>;
  * then the dead letter or the hand-on (dedup → sink), every step after verification driven
  * by the event-type registry (src/events/). A delivery to a TeXML per-kind path (`texmlKind`) is
  * validated as that kind (src/events/texml-paths.ts); any other is recognised by its fields. A body
- * of a type the relay does not know is handed on as its media type's generic type (counted, and
- * warned about once per kind), not refused.
+ * of a type the relay does not know is validated as generic and handed on (counted, and warned about
+ * once per kind), not refused: typed by its `event_type` when that is well-formed, else its media
+ * type's generic type.
  *
  * A Content-Type that no registered type uses is refused (415) before anything else, as the HTTP
  * handler does before reading the body. Nothing is parsed before the signature holds. A signed

@@ -1,3 +1,5 @@
+import { wellFormed } from "../lib/well-formed.ts";
+
 /** The most unknown kinds remembered for warning once each; past it, one last warning says so. */
 export const MAX_UNKNOWN_KINDS = 1000;
 /** An `event_type` is cut to this many characters in the set and the warning (it is the sender's text). */
@@ -14,14 +16,15 @@ const MAX_KIND_LENGTH = 100;
  * @example
  * ```ts
  * const unknown = warnOncePerKind((message, fields) => log.warn(message, fields));
- * unknown("com.telnyx.webhook", "call.new_thing"); // logs
- * unknown("com.telnyx.webhook", "call.new_thing"); // does not
+ * unknown("com.telnyx.call.new_thing", "call.new_thing"); // logs
+ * unknown("com.telnyx.call.new_thing", "call.new_thing"); // does not
  * ```
  */
 export function warnOncePerKind(warn: (message: string, fields: Readonly<Record<string, unknown>>) => void, max = MAX_UNKNOWN_KINDS): (type: string, eventType: string | undefined) => void {
   const seen = new Set<string>();
   return (type, fullEventType) => {
-    const eventType = fullEventType?.slice(0, MAX_KIND_LENGTH);
+    // Well-formed for the log line: a JSON escape can make a lone surrogate, and so can the cut.
+    const eventType = fullEventType === undefined ? undefined : wellFormed(fullEventType.slice(0, MAX_KIND_LENGTH));
     const kind = `${type} ${eventType ?? ""}`;
     if (seen.has(kind) || seen.size > max) return;
     seen.add(kind);

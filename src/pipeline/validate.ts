@@ -26,8 +26,13 @@ export interface ValidFormEvent {
    * JavaScript object it lists integer-like names ("0", "1") first; {@link fields} keeps body order.
    */
   readonly data: Readonly<Record<string, string>>;
-  /** The same fields in body order (each name once). */
+  /** The same fields in body order, as received (each name once, but on a generic callback: see {@link repeated}). */
   readonly fields: ReadonlyArray<readonly [string, string]>;
+  /**
+   * Names given more than once, in body order: only ever on a generic callback (a known kind refuses
+   * them as ambiguous). The CloudEvent's `data` holds each one's values as an array.
+   */
+  readonly repeated: readonly string[];
 }
 
 /** The outcome of a successful validation. */
@@ -73,7 +78,9 @@ function compile(type: FormEventType): CompiledTable {
 /**
  * Checks a decoded body against an event type's field table (a JSON webhook: see validateJsonEvent).
  *
- * A name given more than once is ambiguous: rejected. Then every required field must be present and
+ * A name given more than once is ambiguous: rejected, except on a generic callback (the type's
+ * `generic`), which is handed on with each such name's values (see ValidFormEvent.repeated). Then
+ * every required field must be present and
  * not empty; then each field with a rule, when present and not empty (an optional field may be
  * empty), must be one of its values and of its format (date-times are normalised with
  * normalizeDateTime). Fields not in the table are kept unchecked: Telnyx adds fields. Every problem
@@ -99,7 +106,8 @@ export function validateEvent(type: EventType, body: DecodedBody): Validated | R
   const { required, checked } = compile(type);
   const { data } = body;
   const problems: string[] = [];
-  for (const name of body.repeated) problems.push(`${name} is repeated`);
+  // A known kind's field given twice is ambiguous; a generic callback is handed on as it came.
+  if (!type.generic) for (const name of body.repeated) problems.push(`${name} is repeated`);
 
   for (const name of required) {
     const value = data[name];
@@ -132,6 +140,7 @@ export function validateEvent(type: EventType, body: DecodedBody): Validated | R
       time,
       data,
       fields: body.fields,
+      repeated: body.repeated,
     },
   };
 }

@@ -1,6 +1,7 @@
 // JSON webhooks through a real relay over HTTP (loopback, ephemeral port), signed with a key made
 // here: every example of spec3.json's `webhooks` map comes out as a CloudEvent of its type; bad
-// input is refused naming the field and dead-lettered; unknown types are handed on as generic;
+// input is refused naming the field and dead-lettered; unknown types are handed on, typed by their
+// event_type when it is a type name;
 // `--events` filters; a Telnyx redelivery (same data.id, new signature) is a duplicate.
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -39,6 +40,14 @@ function hangup(id: string, attempt = 1, payload: Record<string, unknown> = {}):
   return JSON.stringify(body);
 }
 
+/** The spec's message.received example with this id and its first recipient's status. */
+function messageTo(id: string, status: string): string {
+  const body = JSON.parse(JSON_WEBHOOK_ROWS.find((row) => row.eventType === "message.received")?.example as string) as { data: { id: string; payload: { to: Array<Record<string, unknown>> } } };
+  body.data.id = id;
+  (body.data.payload.to[0] as Record<string, unknown>).status = status;
+  return JSON.stringify(body);
+}
+
 describe("every example of spec3.json's webhooks map, signed and sent over HTTP", () => {
   let relay: TestRelay;
   // dedup off: the spec's examples share ids (0ccc7b54-… appears in many).
@@ -69,6 +78,15 @@ describe("every example of spec3.json's webhooks map, signed and sent over HTTP"
     });
   }
 
+  test("sip_headers of any name (the spec's enum says User-to-User, its own description User-to-User and Diversion) and nested members as the spec has them → 200", async () => {
+    const body = hangup("d1v3r510-0000-4000-8000-000000000001", 1, {
+      sip_headers: [{ name: "User-to-User", value: "1234" }, { name: "Diversion", value: "<sip:+13125550100@sip.telnyx.com>;reason=unconditional" }],
+      custom_headers: [{ name: "X-Tenant", value: "" }],
+    });
+    const answer = await postJson(relay, body);
+    assert.equal(answer.status, 200, answer.text);
+  });
+
   test("a pretty-printed body (line breaks between tokens) still comes out as one line", async () => {
     const body = JSON.stringify(JSON.parse(hangup("b7c1b2a4-0000-4000-8000-000000000001")), null, 2).replace(/\n/g, "\r\n");
     const before = relay.lines.length;
@@ -98,6 +116,11 @@ describe("bad JSON webhooks → 400 naming the problem, the raw delivery in the 
     ["a bad enum", hangup("x3", 1, { hangup_cause: "gremlins" }), /^data\.payload\.hangup_cause "gremlins" is not one of call_rejected, normal_clearing, /],
     ["a wrong JSON type", hangup("x4", 1, { from: 35319605860 }), /^data\.payload\.from is a number, not string$/],
     ["a bad date-time", hangup("x5", 1, { start_time: "yesterday" }), /^data\.payload\.start_time "yesterday" is not a valid date-time$/],
+    // Nested objects are checked as the payload's top level is (spec3.json's CustomSipHeader requires name and value).
+    ["a custom_headers item without its value", hangup("x6", 1, { custom_headers: [{ name: "X-A", value: "1" }, { name: "X-B" }] }), /^data\.payload\.custom_headers\[1\]\.value is missing$/],
+    ["a nested enum (a message's to[].status)", messageTo("x7", "teleported"), /^data\.payload\.to\[0\]\.status "teleported" is not one of queued, sending, sent, delivered, sending_failed/],
+    ["a nested wrong JSON type", hangup("x8", 1, { custom_headers: [{ name: 7, value: "v" }] }), /^data\.payload\.custom_headers\[0\]\.name is a number, not string$/],
+    ["an array item that is no object", hangup("x9", 1, { custom_headers: ["X-A: 1"] }), /^data\.payload\.custom_headers\[0\] is a string, not object$/],
     ["invalid JSON", '{"data":{"event_type":"call.hangup",}}', /^the body is not valid JSON \(/],
     ["a JSON body whose data.event_type is not a string", '{"data":{"event_type":42,"id":"x"}}', /^data\.event_type is not a string$/],
     ["a key twice in one object", '{"data":{"event_type":"call.hangup","id":"a","id":"b"}}', /^the body has the key "id" twice in one object$/],
@@ -141,7 +164,7 @@ describe("JSON webhooks the relay does not know", () => {
 
   const unknown = (id: string, eventType: string): string => JSON.stringify({ data: { record_type: "event", event_type: eventType, id, occurred_at: "2026-11-29T10:00:00Z", payload: { call_control_id: "v3:x" } } });
 
-  test("→ 200, handed on as com.telnyx.webhook with its event_type, counted, one warning per kind", async () => {
+  test("a well-formed event_type → 200, typed com.telnyx.<event_type> as a known one would be (no telnyxeventtype), counted as unknown, one warning per kind", async () => {
     const before = relay.lines.length;
     for (const [id, eventType] of [["u1", "call.teleported"], ["u2", "call.teleported"], ["u3", "fax.telepathic"]] as const) {
       const answer = await postJson(relay, unknown(id, eventType));
@@ -149,30 +172,42 @@ describe("JSON webhooks the relay does not know", () => {
       assert.deepEqual(JSON.parse(answer.text), { status: "accepted", id });
     }
     const events = relay.lines.slice(before).map((line) => JSON.parse(line) as Record<string, unknown>);
-    assert.deepEqual(events.map((event) => [event.type, event.telnyxeventtype, event.id, event.time]), [
-      ["com.telnyx.webhook", "call.teleported", "u1", "2026-11-29T10:00:00Z"],
-      ["com.telnyx.webhook", "call.teleported", "u2", "2026-11-29T10:00:00Z"],
-      ["com.telnyx.webhook", "fax.telepathic", "u3", "2026-11-29T10:00:00Z"],
+    assert.deepEqual(events.map((event) => [event.type, event.telnyxeventtype, event.id, event.time, event.subject]), [
+      ["com.telnyx.call.teleported", undefined, "u1", "2026-11-29T10:00:00Z", undefined],
+      ["com.telnyx.call.teleported", undefined, "u2", "2026-11-29T10:00:00Z", undefined],
+      ["com.telnyx.fax.telepathic", undefined, "u3", "2026-11-29T10:00:00Z", undefined],
     ]);
-    assert.equal(await metric(relay, "telnyx_relay_events_unknown_total", '{type="com.telnyx.webhook"}'), 3);
-    assert.equal(await metric(relay, "telnyx_relay_events_accepted_total", '{type="com.telnyx.webhook"}'), 3);
+    assert.equal(await metric(relay, "telnyx_relay_events_unknown_total", '{type="com.telnyx.call.teleported"}'), 2);
+    assert.equal(await metric(relay, "telnyx_relay_events_unknown_total", '{type="com.telnyx.fax.telepathic"}'), 1);
+    assert.equal(await metric(relay, "telnyx_relay_events_accepted_total", '{type="com.telnyx.call.teleported"}'), 2);
+    assert.equal(await metric(relay, "telnyx_relay_events_unknown_total", '{type="com.telnyx.webhook"}'), undefined);
     const warnings = relay.logs.filter((entry) => entry.level === "warn" && String(entry.message).includes("does not know"));
-    assert.deepEqual(warnings.map((entry) => entry.eventType), ["call.teleported", "fax.telepathic"]);
+    assert.deepEqual(warnings.map((entry) => [entry.type, entry.eventType]), [["com.telnyx.call.teleported", "call.teleported"], ["com.telnyx.fax.telepathic", "fax.telepathic"]]);
   });
 
-  test("the envelopes that differ (10DLC's flat campaign update, the link click, {id, event, …}) → 200 generic, never refused for their shape", async () => {
+  test("an event_type that is no type name (capitals, spaces, one segment, texml.…, over 100 characters) → 200 as com.telnyx.webhook, the event_type in telnyxeventtype", async () => {
+    for (const eventType of ["Call.Teleported", "call teleported", "teleported", "webhook", "texml.callback", "call..x", `call.${"x".repeat(96)}`]) {
+      const before = relay.lines.length;
+      const answer = await postJson(relay, unknown(`n-${eventType.length}-${eventType.slice(0, 8)}`, eventType));
+      assert.equal(answer.status, 200, answer.text);
+      const event = JSON.parse(relay.lines[before] as string) as Record<string, unknown>;
+      assert.deepEqual([event.type, event.telnyxeventtype], ["com.telnyx.webhook", eventType]);
+    }
+  });
+
+  test("the envelopes that differ: 10DLC's flat campaign update and the link click (no event_type) → com.telnyx.webhook; {id, event, …} → com.telnyx.<event>; never refused for their shape", async () => {
     const bodies = [
-      ['{"brandId":"B1","campaignId":"C1","status":"ACCEPTED","type":"TELNYX_EVENT","createDate":"2026-01-01T00:00:00Z"}', undefined],
-      ['{"data":{"message_id":"m1","record_type":"link_clicked","time_clicked":"2019-04-01T14:45:45.450Z","to":"18445550001","url":"https://telnyx.com"}}', undefined],
-      ['{"id":"e1","event":"artifact.completed","occurred_at":"2026-08-21T10:00:00Z","version":"1","data":{"x":1}}', "artifact.completed"],
+      ['{"brandId":"B1","campaignId":"C1","status":"ACCEPTED","type":"TELNYX_EVENT","createDate":"2026-01-01T00:00:00Z"}', "com.telnyx.webhook"],
+      ['{"data":{"message_id":"m1","record_type":"link_clicked","time_clicked":"2019-04-01T14:45:45.450Z","to":"18445550001","url":"https://telnyx.com"}}', "com.telnyx.webhook"],
+      ['{"id":"e1","event":"artifact.completed","occurred_at":"2026-08-21T10:00:00Z","version":"1","data":{"x":1}}', "com.telnyx.artifact.completed"],
     ] as const;
-    for (const [body, eventType] of bodies) {
+    for (const [body, type] of bodies) {
       const before = relay.lines.length;
       const answer = await postJson(relay, body);
       assert.equal(answer.status, 200, answer.text);
       const event = JSON.parse(relay.lines[before] as string) as Record<string, unknown>;
-      assert.equal(event.type, "com.telnyx.webhook");
-      assert.equal(event.telnyxeventtype, eventType);
+      assert.equal(event.type, type);
+      assert.equal(event.telnyxeventtype, undefined);
       assert.deepEqual(event.data, JSON.parse(body));
     }
   });
@@ -189,7 +224,11 @@ describe("--events and redeliveries", () => {
       assert.equal((JSON.parse(answer.text) as { status: string }).status, "filtered");
       const refer = "AccountSid=a&CallSid=c&CallSidLegacy=c&ReferCallStatus=failed&Timestamp=2024-01-15T10%3A30%3A00Z";
       assert.equal((await postSigned(relay.url, keys.privateKey, refer)).status, 200);
-      assert.deepEqual(relay.lines.map((line) => (JSON.parse(line) as { type: string }).type), ["com.telnyx.call.hangup"]);
+      // An event_type the relay does not know yet is kept or not by its own type, as it will be once known.
+      assert.equal((await postJson(relay, JSON.stringify({ data: { record_type: "event", event_type: "call.teleported", id: "f2", payload: {} } }))).status, 200);
+      const fax = JSON.stringify({ data: { record_type: "event", event_type: "fax.telepathic", id: "f3", payload: {} } });
+      assert.equal((JSON.parse((await postJson(relay, fax)).text) as { status: string }).status, "filtered");
+      assert.deepEqual(relay.lines.map((line) => (JSON.parse(line) as { type: string }).type), ["com.telnyx.call.hangup", "com.telnyx.call.teleported"]);
       assert.equal(await metric(relay, "telnyx_relay_events_filtered_total", '{type="com.telnyx.message.received"}'), 1);
       assert.equal(await metric(relay, "telnyx_relay_events_filtered_total", '{type="com.telnyx.texml.refer.status"}'), 1);
     } finally {

@@ -14,11 +14,11 @@ test("src/events/json-tables.ts is what scripts/generate-json-types.ts makes of 
   assert.ok(readFileSync(OUTPUT, "utf8") === expected, "regenerate: node scripts/generate-json-types.ts");
 });
 
-test("the generated table has every JSON event_type of the spec once (71), each a registry entry com.telnyx.<event_type>", () => {
+test("the generated table has every JSON event_type of the spec once (71 in enums, number_order.complete as an example), each a registry entry com.telnyx.<event_type>", () => {
   const eventTypes = JSON_WEBHOOK_ROWS.map((row) => row.eventType);
   assert.equal(new Set(eventTypes).size, eventTypes.length);
-  assert.equal(eventTypes.length, 71);
-  for (const eventType of ["call.hangup", "call.refer.failed", "message.finalized", "fax.delivered", "siprec.started", "call.dequeued"]) {
+  assert.equal(eventTypes.length, 72);
+  for (const eventType of ["call.hangup", "call.refer.failed", "message.finalized", "fax.delivered", "siprec.started", "call.dequeued", "number_order.complete"]) {
     assert.ok(EVENT_TYPES.some((entry) => entry.media === "json" && entry.type === `com.telnyx.${eventType}` && entry.eventType === eventType), eventType);
   }
   assert.equal(EVENT_TYPES.filter((entry) => entry.media === "json" && entry.generic).length, 1, "one generic JSON entry");
@@ -30,4 +30,15 @@ test("docs/events.md's event table has a row for every JSON type of the registry
     if (entry.media !== "json") continue;
     assert.ok(events.includes(`\n| \`${entry.type}\` | JSON | `), `docs/events.md's event table lacks ${entry.type}`);
   }
+});
+
+test("number_order.complete (NumberOrderWebhookEvent, its event_type an example, not an enum) has its row: subject the order's id, an example assembled from the fields' examples", () => {
+  const row = JSON_WEBHOOK_ROWS.find((candidate) => candidate.eventType === "number_order.complete");
+  assert.equal(row?.webhook, "numberOrderStatusUpdate");
+  assert.equal(row?.subject, "id");
+  assert.deepEqual(row?.fields.status, { type: ["string"], oneOf: ["pending", "success", "failure"] });
+  const example = JSON.parse(row?.example as string) as { data: Record<string, unknown>; meta: unknown };
+  assert.equal(example.data.event_type, "number_order.complete");
+  assert.equal(example.data.record_type, "event");
+  assert.deepEqual(example.meta, { attempt: 1, delivered_to: "https://sample-api.com/webhook" });
 });

@@ -8,6 +8,7 @@ import { EXAMPLES, SEED_FIELDS } from "../../scripts/seed-event.ts";
 import { defineFormEventType, type FormEventType } from "../../src/events/event-type.ts";
 import { ACCEPTED_CONTENT_TYPES, ACCEPTED_MEDIA_TYPES, acceptedMediaType, EVENT_TYPES, recogniseEvent } from "../../src/events/registry.ts";
 import { REFER_STATUS, REFER_STATUS_TYPE } from "../../src/events/texml.ts";
+import { isWellFormedEventType, JSON_GENERIC } from "../../src/events/json.ts";
 import { decodeBody, indexFields } from "../../src/pipeline/decode.ts";
 import { validateEvent } from "../../src/pipeline/validate.ts";
 
@@ -81,10 +82,10 @@ describe("recogniseEvent()", () => {
     const transcription = testType("com.example.transcription", { anyPresent: ["TranscriptionSid", "TranscriptionText"] });
     const recording = testType("com.example.recording", { present: ["RecordingSid", "RecordingStatus"] });
     const types = [transcription, recording];
-    const both: Fields = [["RecordingSid", "r"], ["RecordingStatus", "completed"], ["TranscriptionText", "hello"]];
+    const both: Fields = [["AccountSid", "a"], ["RecordingSid", "r"], ["RecordingStatus", "completed"], ["TranscriptionText", "hello"]];
     assert.equal(recogniseEvent(indexFields(both), types), transcription);
     assert.equal(recogniseEvent(indexFields(both), [recording, transcription]), recording);
-    assert.equal(recogniseEvent(indexFields([["RecordingSid", "r"], ["RecordingStatus", "completed"]]), types), recording);
+    assert.equal(recogniseEvent(indexFields([["AccountSid", "a"], ["RecordingSid", "r"], ["RecordingStatus", "completed"]]), types), recording);
   });
 
   test("recogniseEvent() requires every `present` field, one `anyPresent` field and each `values` field to have a listed value", () => {
@@ -92,12 +93,12 @@ describe("recogniseEvent()", () => {
     const either = testType("com.example.either", { anyPresent: ["A", "B"] });
     const types = [callStatus, either];
     const fallback = TEXML_CALLBACK;
-    assert.equal(recogniseEvent(indexFields([["CallStatus", "ringing"], ["CallbackSource", "call-progress-events"]]), types), callStatus);
-    assert.equal(recogniseEvent(indexFields([["CallStatus", "ringing"], ["CallbackSource", "other"]]), types), fallback);
-    assert.equal(recogniseEvent(indexFields([["CallStatus", "ringing"]]), types), fallback);
-    assert.equal(recogniseEvent(indexFields([["CallbackSource", "call-progress-events"]]), types), fallback);
-    assert.equal(recogniseEvent(indexFields([["B", ""]]), types), either, "present but empty still counts as present");
-    assert.equal(recogniseEvent(indexFields([["C", "1"]]), types), fallback);
+    assert.equal(recogniseEvent(indexFields([["AccountSid", "a"], ["CallStatus", "ringing"], ["CallbackSource", "call-progress-events"]]), types), callStatus);
+    assert.equal(recogniseEvent(indexFields([["AccountSid", "a"], ["CallStatus", "ringing"], ["CallbackSource", "other"]]), types), fallback);
+    assert.equal(recogniseEvent(indexFields([["AccountSid", "a"], ["CallStatus", "ringing"]]), types), fallback);
+    assert.equal(recogniseEvent(indexFields([["AccountSid", "a"], ["CallbackSource", "call-progress-events"]]), types), fallback);
+    assert.equal(recogniseEvent(indexFields([["AccountSid", "a"], ["B", ""]]), types), either, "present but empty still counts as present");
+    assert.equal(recogniseEvent(indexFields([["AccountSid", "a"], ["C", "1"]]), types), fallback);
   });
 
   test("recogniseEvent() is not fooled by names an object would inherit", () => {
@@ -145,4 +146,102 @@ describe("the examples (scripts/seed-event.ts)", () => {
       assert.equal(result.ok, true, result.ok ? "" : result.detail);
     }
   });
+});
+
+describe("recognition agrees with validation, for every TeXML kind of the registry", () => {
+  // A body recognised as kind K on the general path has every field K requires, present and not
+  // empty; one without them is another kind that has them, or the generic callback, and is handed
+  // on: only K's values can make it a 400 and a dead letter.
+  const requiredOf = (entry: FormEventType): string[] => Object.keys(entry.fields).filter((name) => entry.fields[name]?.required);
+  const takenAs = (fields: Fields) => {
+    const body = indexFields(fields);
+    const type = recogniseEvent(body);
+    return { type, result: validateEvent(type, body) };
+  };
+  for (const entry of EVENT_TYPES) {
+    if (entry.media !== "form" || entry.generic || entry.recognisedBy.byPathOnly) continue;
+    const example = EXAMPLES.find((candidate) => candidate.type === entry.type);
+    const fields = [...new URLSearchParams(example?.body ?? "")];
+    test(`${entry.type}: its example is recognised; without any one required field, or with it empty, it is another kind that validates or the generic callback`, () => {
+      assert.equal(recogniseEvent(indexFields(fields)), entry);
+      for (const name of requiredOf(entry)) {
+        for (const [how, variant] of [
+          ["without", fields.filter(([field]) => field !== name)],
+          ["with an empty", fields.map(([field, value]): [string, string] => [field, field === name ? "" : value])],
+        ] as const) {
+          const { type, result } = takenAs(variant);
+          assert.notEqual(type, entry, `${how} ${name}`);
+          // Without an account there is no CloudEvents source: every TeXML body needs one.
+          if (TEXML_CALLBACK.fields[name as "AccountSid"]?.required) assert.equal(type, TEXML_CALLBACK);
+          else assert.ok(result.ok, `${how} ${name}: taken for ${type.type}, which refuses it: ${result.ok ? "" : result.detail}`);
+        }
+      }
+    });
+    test(`${entry.type}: a look-alike with only the fields its recognition names (and AccountSid) is handed on as the generic callback unless it has all it requires`, () => {
+      const { present = [], anyPresent = [], values = {} } = entry.recognisedBy;
+      const named = new Set(["AccountSid", ...present, ...anyPresent, ...Object.keys(values)]);
+      const lookAlike = fields.filter(([name]) => named.has(name));
+      const { type, result } = takenAs(lookAlike);
+      assert.ok(result.ok, result.ok ? "" : result.detail);
+      const complete = requiredOf(entry).every((name) => lookAlike.some(([field, value]) => field === name && value !== ""));
+      assert.equal(type, complete ? entry : TEXML_CALLBACK);
+    });
+  }
+
+  test("the issue's cases: AnsweredBy alone is no AMD result, QueueSid without AvgQueueTime no queue callback: both generic, valid", () => {
+    for (const fields of [
+      [["AccountSid", "a"], ["CallSid", "c"], ["AnsweredBy", "human"]],
+      [["AccountSid", "a"], ["CallSid", "c"], ["QueueSid", "q"], ["QueuePosition", "1"]],
+    ] as const) {
+      const { type, result } = takenAs(fields);
+      assert.equal(type, TEXML_CALLBACK);
+      assert.equal(result.ok, true);
+    }
+  });
+});
+
+describe("recogniseEvent() of a JSON body: typed by its event_type whenever that is a type name", () => {
+  const json = (value: unknown) => {
+    const body = decodeBody("json", Buffer.from(JSON.stringify(value)));
+    assert.ok(!("ok" in body));
+    return recogniseEvent(body);
+  };
+  test("a known event_type is its entry; an unknown well-formed one is com.telnyx.<event_type>, generic; any other com.telnyx.webhook", () => {
+    assert.equal(json({ data: { event_type: "call.hangup" } }), EVENT_TYPES.find((entry) => entry.type === "com.telnyx.call.hangup"));
+    const unknown = json({ data: { event_type: "call.teleported" } });
+    assert.deepEqual([unknown.type, unknown.generic, unknown.media === "json" && unknown.eventType], ["com.telnyx.call.teleported", true, "call.teleported"]);
+    assert.ok(!EVENT_TYPES.includes(unknown));
+    assert.equal(json({ data: { event_type: "Call.Teleported" } }), JSON_GENERIC);
+    assert.equal(json({ data: { payload: {} } }), JSON_GENERIC);
+    assert.equal(json({ brandId: "b", status: "ACCEPTED" }), JSON_GENERIC);
+    const newer = json({ id: "e1", event: "transcript.completed", version: "1", data: {} });
+    assert.deepEqual([newer.type, newer.generic], ["com.telnyx.transcript.completed", true]);
+  });
+
+  for (const [eventType, wellFormed] of [
+    ["call.hangup", true],
+    ["messaging_hosted_numbers_orders.internal_transfer_auto_approved", true],
+    ["number_order.complete", true],
+    ["a.b", true],
+    ["10dlc.campaign_2", true],
+    [`a.${"b".repeat(98)}`, true],
+    [`a.${"b".repeat(99)}`, false],
+    ["hangup", false],
+    ["webhook", false],
+    ["texml.callback", false],
+    ["texml.call.amd", false],
+    ["Call.hangup", false],
+    ["call hangup", false],
+    ["call-hangup.x", false],
+    [".call", false],
+    ["call.", false],
+    ["call..hangup", false],
+    ["call.*", false],
+    ["call.\u00e9", false],
+    ["", false],
+  ] as const) {
+    test(`isWellFormedEventType(${JSON.stringify(eventType.length > 40 ? `${eventType.slice(0, 12)}… (${eventType.length})` : eventType)}) is ${wellFormed}`, () => {
+      assert.equal(isWellFormedEventType(eventType), wellFormed);
+    });
+  }
 });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { EVENT_TYPES } from "../../src/events/registry.ts";
 import { REFER_STATUS_TYPE } from "../../src/events/texml.ts";
-import { createMetrics } from "../../src/lib/metrics.ts";
+import { createMetrics, MAX_EXTRA_TYPE_LABELS, OTHER_TYPES } from "../../src/lib/metrics.ts";
 
 const NAME = "[a-zA-Z_:][a-zA-Z0-9_:]*";
 const LABEL = `[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\\\\n]|\\\\[\\\\"n])*"`;
@@ -149,6 +149,28 @@ describe("createMetrics().render()", () => {
     assert.equal(value(families, "telnyx_relay_events_accepted_total", '{type="com.example.b"}'), 2);
     assert.equal(value(families, "telnyx_relay_events_duplicate_total", '{type="com.example.a"}'), 1);
     assert.equal(value(families, "telnyx_relay_events_duplicate_total", '{type="com.example.b"}'), undefined);
+  });
+
+  test(`the type labels are bounded: the registry's and ${MAX_EXTRA_TYPE_LABELS} more, first come; the rest count under type="${OTHER_TYPES}", in every family alike`, () => {
+    const metrics = createMetrics(["com.example.known"]);
+    for (let i = 0; i < MAX_EXTRA_TYPE_LABELS + 50; i++) {
+      metrics.unknown(`com.telnyx.new.t${i}`);
+      metrics.accepted(`com.telnyx.new.t${i}`);
+    }
+    metrics.accepted("com.telnyx.new.t0");
+    metrics.duplicate("com.telnyx.new.t1");
+    metrics.filtered(`com.telnyx.new.t${MAX_EXTRA_TYPE_LABELS}`);
+    metrics.accepted("com.example.known");
+    const families = parseExposition(metrics.render());
+    const labels = new Set([...families.values()].flatMap((family) => family.samples.map((sample) => sample.labels)).filter((labels) => labels.startsWith("{type=")));
+    assert.equal(labels.size, 1 + MAX_EXTRA_TYPE_LABELS + 1, "the registry's, the extra ones, and other");
+    assert.equal(value(families, "telnyx_relay_events_accepted_total", '{type="com.telnyx.new.t0"}'), 2);
+    assert.equal(value(families, "telnyx_relay_events_duplicate_total", '{type="com.telnyx.new.t1"}'), 1);
+    assert.equal(value(families, "telnyx_relay_events_unknown_total", `{type="com.telnyx.new.t${MAX_EXTRA_TYPE_LABELS - 1}"}`), 1);
+    assert.equal(value(families, "telnyx_relay_events_unknown_total", `{type="${OTHER_TYPES}"}`), 50);
+    assert.equal(value(families, "telnyx_relay_events_accepted_total", `{type="${OTHER_TYPES}"}`), 50);
+    assert.equal(value(families, "telnyx_relay_events_filtered_total", `{type="${OTHER_TYPES}"}`), 1);
+    assert.equal(value(families, "telnyx_relay_events_accepted_total", '{type="com.example.known"}'), 1);
   });
 
   test("a type label is escaped, so no type can break the exposition", () => {

@@ -10,6 +10,7 @@ import { parseForm } from "../../src/pipeline/parse-form.ts";
 import { validateReferStatus, type ReferStatusEvent } from "../../src/pipeline/validate-refer-status.ts";
 import { defineFormEventType } from "../../src/events/event-type.ts";
 import { indexFields } from "../../src/pipeline/decode.ts";
+import { TEXML_CALLBACK } from "../../src/events/texml-docs.ts";
 import { validateEvent } from "../../src/pipeline/validate.ts";
 import { EXTRA_FIELDS_LINE, EXTRA_FIELDS_SUFFIX, SEED_LINE } from "../support/golden-refer.ts";
 import { mulberry32 } from "../support/random.ts";
@@ -132,6 +133,15 @@ describe("encodeCloudEvent", () => {
     assert.equal(encoded.json, JSON.stringify(toCloudEvent(result.event, "id")));
     assert.equal(encoded.subject, undefined);
     assert.equal("time" in toCloudEvent(result.event, "id"), false);
+  });
+
+  test("encodeCloudEvent() and toCloudEvent() give a generic callback's repeated name once, its values as an array at its first place", () => {
+    const body = indexFields([["AccountSid", "a"], ["x", "1"], ["__proto__", "p"], ["y", "2"], ["x", "3"], ["__proto__", "q"]]);
+    const result = validateEvent(TEXML_CALLBACK, body);
+    assert.ok(result.ok);
+    const encoded = encodeCloudEvent(result.event, "id");
+    assert.ok(encoded.json.endsWith(',"data":{"AccountSid":"a","x":["1","3"],"__proto__":["p","q"],"y":"2"}}'), encoded.json);
+    assert.equal(encoded.json, JSON.stringify(toCloudEvent(result.event, "id")));
   });
 
   test("encodeCloudEvent() gives the JSON of toCloudEvent(), as one line, with the same id", () => {

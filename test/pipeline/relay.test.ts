@@ -152,6 +152,26 @@ describe("createRelay(): a signed delivery that is not a valid event", () => {
   });
 });
 
+describe("createRelay(): a generic TeXML callback with a name given more than once", () => {
+  test("is handed on (docs/events.md: a generic callback is never refused for its shape), each repeated name's values as an array in body order", async () => {
+    const { relay, handed, deadLetterLines } = makeRelay();
+    // Digits would make it a gather, but a gather requires CallSidLegacy, From and To.
+    const body = "AccountSid=a&CallSid=c&Digits=1&Note=x&Digits=2&Digits=1";
+    const outcome = await relay(signed(body));
+    assert.equal(outcome.ok, true, JSON.stringify(outcome));
+    const event = JSON.parse(handed[0]?.json as string) as { type: string; data: unknown };
+    assert.equal(event.type, "com.telnyx.texml.callback");
+    assert.equal(JSON.stringify(event.data), '{"AccountSid":"a","CallSid":"c","Digits":["1","2","1"],"Note":"x"}');
+    assert.deepEqual(deadLetterLines(), []);
+  });
+
+  test("a known kind with a repeated name is still refused as ambiguous (400, dead-lettered)", async () => {
+    const { relay, deadLetterLines } = makeRelay();
+    expectRejection(await relay(signed(`${SEED_BODY}&CallSid=v3%3Aother`)), "invalid_event");
+    assert.equal(deadLetterLines().length, 1);
+  });
+});
+
 describe("createRelay(): a signed JSON webhook with a lone surrogate in a JSON escape", () => {
   test("is handed on (its source spelt with U+FFFD), not a 500", async () => {
     const { relay, handed } = makeRelay();
@@ -161,6 +181,28 @@ describe("createRelay(): a signed JSON webhook with a lone surrogate in a JSON e
     assert.equal(handed.length, 1);
     assert.equal(JSON.parse(handed[0]?.json as string).source, "urn:telnyx:connection:%EF%BF%BD");
   });
+
+  // Strict parsers (serde_json, Go's encoding/json in strict mode) refuse a lone surrogate escape.
+  for (const [where, body] of [
+    ["call_control_id (subject)", '{"data":{"event_type":"call.hangup","id":"lone-2","record_type":"event","occurred_at":"2024-01-15T10:30:00Z","payload":{"call_control_id":"v3:\\udc00","connection_id":"c\\ud800x"}}}'],
+    ["an event_type that is no type (telnyxeventtype)", '{"data":{"event_type":"call.\\udc00","id":"lone-3","record_type":"event","payload":{"call_control_id":"\\ud83d"}}}'],
+    ["the newer envelope's event", '{"id":"lone-4","event":"\\ud800","version":"1","data":{}}'],
+  ] as const) {
+    test(`in ${where}: every attribute of the line is well-formed (U+FFFD), data is the body as received`, async () => {
+      const { relay, handed } = makeRelay();
+      const outcome = await relay(signed(body, NOW_SECONDS, keys.privateKey, "application/json"));
+      assert.equal(outcome.ok, true, JSON.stringify(outcome));
+      const json = handed[0]?.json as string;
+      const dataAt = json.indexOf(',"data":');
+      assert.doesNotMatch(json.slice(0, dataAt), /\\u[dD][89a-fA-F]/, "no surrogate escape among the attributes");
+      assert.equal(json.slice(dataAt + ',"data":'.length, -1), body, "data is the body's own text");
+      const event = JSON.parse(json) as Record<string, unknown>;
+      for (const [name, value] of Object.entries(event)) {
+        if (name !== "data" && typeof value === "string") assert.ok(value.isWellFormed(), `${name} ${JSON.stringify(value)}`);
+      }
+      assert.ok(handed[0]?.subject === undefined || handed[0].subject.isWellFormed());
+    });
+  }
 });
 
 describe("createRelay(): a signed, invalid delivery and a bounded dead-letter file", () => {

@@ -24,3 +24,12 @@ test("warnOncePerKind() cuts a long event_type to 100 characters (it is the send
   assert.equal(warnings.length, 1);
   assert.equal(warnings[0]?.eventType, "x".repeat(100));
 });
+
+test("warnOncePerKind() logs an event_type well-formed: a lone surrogate, or a pair cut at 100 characters, is U+FFFD", () => {
+  const warnings: Array<Readonly<Record<string, unknown>>> = [];
+  const unknown = warnOncePerKind((message, fields) => warnings.push({ message, ...fields }));
+  unknown("com.telnyx.webhook", "call.\udc00");
+  unknown("com.telnyx.webhook", `${"x".repeat(99)}😀`);
+  assert.deepEqual(warnings.map((warning) => warning.eventType), ["call.\ufffd", `${"x".repeat(99)}\ufffd`]);
+  assert.ok(warnings.every((warning) => JSON.stringify(warning).isWellFormed() && !/\\ud[89a-f]/.test(JSON.stringify(warning))));
+});
