@@ -204,7 +204,11 @@ async function openOutlet(config: Config, io: AppIo, role: AppRole, metrics: Met
       listening: main.listening,
     };
   }
-  const deadLetters = createDeadLetterFile(config.deadLetterFile, { maxBytes: config.deadLetterMaxBytes });
+  const deadLetters = createDeadLetterFile(config.deadLetterFile, {
+    maxBytes: config.deadLetterMaxBytes,
+    // The request is answered 503 either way; the log says why (EISDIR, ENOSPC, Deno's NotCapable…).
+    onError: (error) => log.error("dead-letter file cannot be written", { path: config.deadLetterFile, error: (error as NodeJS.ErrnoException).code ?? String((error as Error).message ?? error) }),
+  });
   metrics.deadLetterFile(() => deadLetters.stats());
   const dedup = createDedup({ windowMs: config.dedupWindowMs, maxEntries: DEDUP_MAX_ENTRIES, now });
   const sink = await openSink(config, {

@@ -79,6 +79,8 @@ export interface DeadLetterOptions {
   readonly maxBytes?: number;
   /** Records remembered to recognise a duplicate; past it the oldest are forgotten (default 131,072: 4 MiB). */
   readonly maxRemembered?: number;
+  /** Told why an append `failed` (the error from opening, reading back or writing the file), so it can be logged. */
+  readonly onError?: (error: unknown) => void;
 }
 
 const MAX_REMEMBERED = 131_072;
@@ -154,7 +156,8 @@ export function createDeadLetterFile(path: string, options: DeadLetterOptions = 
       bytes = file.bytes;
       file.seen.add(key, 0);
       return "kept";
-    } catch {
+    } catch (error) {
+      options.onError?.(error);
       // Open afresh next time: the disk may come back, or the file may have been moved away.
       const failed = open;
       open = undefined;

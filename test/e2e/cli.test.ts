@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -292,6 +292,26 @@ describe("stdout as a pipe", () => {
     } finally {
       relay.child.kill("SIGTERM");
       assert.deepEqual(await relay.exited, { code: 0, signal: null });
+    }
+  });
+
+  test("a dead letter that cannot be written: 503, and the log says why (the error, the path)", async () => {
+    const file = join(dir, "dl-becomes-a-directory.jsonl");
+    const relay = await startChildRelay({ env: { TELNYX_PUBLIC_KEY: keys.portalKey }, args: ["--dead-letter-file", file] });
+    try {
+      // Passed the start-up check (a writable directory); then something else takes the name.
+      mkdirSync(file);
+      const invalid = encodeForm(SEED_FIELDS.map(([name, value]) => [name, name === "ReferCallStatus" ? "bogus" : value]));
+      const answer = await postSigned(relay.url, keys.privateKey, invalid);
+      assert.equal(answer.status, 503);
+      await until(() => relay.logs.some((entry) => entry.message === "dead-letter file cannot be written"));
+      const logged = relay.logs.find((entry) => entry.message === "dead-letter file cannot be written");
+      assert.equal(logged?.level, "error");
+      assert.equal(logged?.path, file);
+      assert.match(String(logged?.error), /EISDIR|directory/i);
+    } finally {
+      relay.child.kill("SIGTERM");
+      await relay.exited;
     }
   });
 
