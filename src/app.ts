@@ -210,6 +210,8 @@ async function openOutlet(config: Config, io: AppIo, role: AppRole, metrics: Met
     maxBytes: config.deadLetterMaxBytes,
     timeoutMs: config.sinkTimeoutMs,
     onWarning: (message, fields) => log.warn(message, fields),
+    // The request is answered 503 either way; the log says why (EISDIR, ENOSPC, Deno's NotCapable…).
+    onError: (error) => log.error("dead-letter file cannot be written", { path: config.deadLetterFile, error: (error as NodeJS.ErrnoException).code ?? String((error as Error).message ?? error) }),
   });
   metrics.deadLetterFile(() => deadLetters.stats());
   const dedup = createDedup({ windowMs: config.dedupWindowMs, maxEntries: DEDUP_MAX_ENTRIES, now });

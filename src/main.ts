@@ -14,6 +14,7 @@ import { OPTION_NAMES, OPTIONS } from "./config/options.ts";
 import { readableEnv } from "./config/readable-env.ts";
 import { checkHealth } from "./server/healthcheck.ts";
 import { checkWritable } from "./lib/check-writable.ts";
+import { readTextFile } from "./lib/read-text-file.ts";
 import { boundedWriter, createLogger } from "./lib/log.ts";
 import { VERSION } from "./lib/version.ts";
 import { within } from "./lib/within.ts";
@@ -54,7 +55,7 @@ async function main(): Promise<number> {
   const { env, reason: unchecked } = readableEnv(process.env, OPTION_NAMES.map((name) => OPTIONS[name].env));
   const worker = parseWorkerEnv(env[WORKER_ENV]);
   const { [WORKER_ENV]: _worker, ...settings } = env;
-  const loaded = loadConfig(cli.flags, settings, (path) => readFileSync(path, "utf8"));
+  const loaded = loadConfig(cli.flags, settings, (path, maxBytes) => (maxBytes === undefined ? readFileSync(path, "utf8") : readTextFile(path, maxBytes)));
   if (!loaded.ok) {
     for (const error of loaded.errors) process.stderr.write(`telnyx-relay: ${error}\n`);
     return USAGE_ERROR;

@@ -28,6 +28,8 @@ test("deno.json's start task grants no subprocesses, FFI, system info or blanket
     if (/^--allow-(read|write)/.test(word)) assert.match(word, /=/, `${word} must name its paths`);
   }
   assert.ok(start.includes("--allow-write=telnyx-relay-dead-letter.jsonl"), "the default dead-letter file, and nothing else");
+  // Read too: the file is read back when it is opened (to recognise a record it holds already).
+  assert.ok(start.includes("--allow-read=telnyx-relay-dead-letter.jsonl"), "reading the default dead-letter file, and nothing else");
 });
 
 test("deno.json has start and test tasks", () => {

@@ -71,19 +71,19 @@ export async function send(args: readonly string[], io: CommandIo): Promise<numb
   const url = targetUrl("--to", to);
   if (typeof url === "string") return io.usage(`send: ${url}`);
 
-  let key, original: string;
+  let key, original: string | Buffer;
   try {
     key = loadPrivateKey(io.readFile(keyPath));
     const bodyPath = single(argv, "body");
-    original = bodyPath === undefined ? example.body : io.readFile(bodyPath).toString("utf8");
+    original = bodyPath === undefined ? example.body : io.readFile(bodyPath);
   } catch (error) {
     return io.usage(`send: cannot read ${(error as NodeJS.ErrnoException).path ?? "a file"}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
   if (typeof key === "string") return io.usage(`send: ${key}`);
-  const edited = editBody(example.contentType, original, argv.values.get("set") ?? []);
-  if (!edited.ok) return io.usage(`send: ${edited.message}`);
-
-  const body = Buffer.from(edited.body);
+  const sets = argv.values.get("set") ?? [];
+  // A --body file without --set goes out as its bytes, signed as they are (UTF-8 or not).
+  const body = typeof original !== "string" && sets.length === 0 ? original : editedBody(example.contentType, original, sets);
+  if (typeof body === "string") return io.usage(`send: ${body}`);
   const signed = signDelivery(key, body, Math.floor(io.now() / 1000));
   try {
     // A TeXML kind that only its own path tells apart goes there (e.g. <HttpRequest>'s action).
@@ -94,4 +94,18 @@ export async function send(args: readonly string[], io: CommandIo): Promise<numb
     io.stderr(`telnyx-relay send: ${(error as Error).message}\n`);
     return 1;
   }
+}
+
+/** The body with the `--set` edits made (a given body must be UTF-8 text to be edited), or a problem. */
+function editedBody(contentType: string, original: string | Buffer, sets: readonly string[]): Buffer | string {
+  let text = original;
+  if (typeof text !== "string") {
+    try {
+      text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(text);
+    } catch {
+      return "--set: the --body file is not UTF-8 text, so it cannot be edited (send it without --set)";
+    }
+  }
+  const edited = editBody(contentType, text, sets);
+  return edited.ok ? Buffer.from(edited.body) : edited.message;
 }

@@ -84,14 +84,15 @@ const NEEDS_SPOOL_DIR: readonly OptionName[] = ["spool-max-bytes", "delivery-con
  *
  * @param flags Raw values by option name (from `parseCli`).
  * @param env The environment.
- * @param readFile Reads a key file as text; may throw.
+ * @param readFile Reads a file as text; may throw. Given `maxBytes` (for `--texml-reply`), it reads
+ *   a regular file of at most that many bytes of UTF-8, or throws.
  * @returns The config, or the list of problems.
  * @example
  * ```ts
  * const result = loadConfig(new Map([["port", ["0"]]]), { TELNYX_PUBLIC_KEY: key }, (p) => readFileSync(p, "utf8"));
  * ```
  */
-export function loadConfig(flags: ReadonlyMap<OptionName, readonly string[]>, env: Env, readFile: (path: string) => string): ConfigResult {
+export function loadConfig(flags: ReadonlyMap<OptionName, readonly string[]>, env: Env, readFile: (path: string, maxBytes?: number) => string): ConfigResult {
   const errors: string[] = [];
   for (const name of Object.keys(env)) {
     if ((name.startsWith(ENV_PREFIX) || name.startsWith(KEY_ENV_PREFIX)) && !KNOWN_ENV.has(name)) {

@@ -117,7 +117,7 @@ export const OPTIONS = {
   "texml-reply": option({
     env: "TELNYX_RELAY_TEXML_REPLY", value: "PATH", unset: "an empty `<Response/>`", parse: parseNonBlank, group: "output",
     help: "File with the TeXML document every TeXML callback is answered with (read at start-up).",
-    doc: "File with the TeXML document every TeXML callback is answered with (`Content-Type: application/xml`), read at start-up and refused unless it starts with `<?xml` or `<Response`. Unset: an empty `<Response/>`. In synchronous forwarding a downstream's 2xx XML answer is passed back instead (see [TeXML answers](#texml-answers)).",
+    doc: "File with the TeXML document every TeXML callback is answered with (`Content-Type: application/xml`), read at start-up: a regular file of at most 64 KiB of UTF-8, refused unless it starts with `<?xml` or `<Response`. Unset: an empty `<Response/>`. In synchronous forwarding a downstream's 2xx XML answer is passed back instead (see [TeXML answers](#texml-answers)).",
   }),
   "dead-letter-file": option({
     env: "TELNYX_RELAY_DEAD_LETTER_FILE", value: "PATH", default: "telnyx-relay-dead-letter.jsonl", parse: parseNonBlank, group: "output",

@@ -5,6 +5,12 @@
 /** The default answer: an empty `<Response/>` (the call goes on with its own next verb, or ends). */
 export const DEFAULT_TEXML_REPLY = '<?xml version="1.0" encoding="UTF-8"?>\n<Response/>\n';
 
+/**
+ * The largest `--texml-reply` document: 64 KiB, as for an answer passed back from a downstream
+ * (the HTTP transport's `MAX_REPLY_BYTES`).
+ */
+export const TEXML_REPLY_MAX_BYTES = 64 * 1024;
+
 /** The Content-Type of a TeXML answer. */
 export const TEXML_CONTENT_TYPE = "application/xml";
 

@@ -97,6 +97,8 @@ export interface DeadLetterOptions {
    * return its promise, or throw to simulate an I/O error.
    */
   readonly datasync?: (flush: () => Promise<void>) => Promise<void>;
+  /** Told why an append `failed` (the error from opening, reading back or writing the file), so it can be logged. */
+  readonly onError?: (error: unknown) => void;
 }
 
 const MAX_REMEMBERED = 131_072;
@@ -188,7 +190,8 @@ export function createDeadLetterFile(path: string, options: DeadLetterOptions = 
       file.seen.add(key, 0);
       kept[record.reason]++;
       return "kept";
-    } catch {
+    } catch (error) {
+      options.onError?.(error);
       // Open afresh next time: the disk may come back, or the file may have been moved away.
       const failed = open;
       open = undefined;

@@ -2,7 +2,8 @@
 // logs on stderr, signals and pipes that behave like the real ones.
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,6 +24,18 @@ const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "telnyx-relay-e2e-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const deadLetterArgs = ["--dead-letter-file", join(dir, "dead.jsonl")];
+function texmlFile(name: string, content: string | Buffer): string {
+  writeFileSync(join(dir, name), content);
+  return join(dir, name);
+}
+function texmlLink(name: string, target: string): string {
+  symlinkSync(target, join(dir, name));
+  return join(dir, name);
+}
+function texmlFifo(name: string): string {
+  execFileSync("mkfifo", [join(dir, name)]);
+  return join(dir, name);
+}
 
 describe("start-up and usage", () => {
   test("--help lists every flag and env var and exits 0", async () => {
@@ -66,6 +79,12 @@ describe("start-up and usage", () => {
     ["a dead-letter file in a missing directory", ["--dead-letter-file", join(dir, "no/such/dir/d.jsonl")], { TELNYX_PUBLIC_KEY: keys.portalKey }, /--dead-letter-file/],
     ["a host that is not an address", ["--host", "not a host", ...["--dead-letter-file", join(dir, "dl-host.jsonl")]], { TELNYX_PUBLIC_KEY: keys.portalKey }, /cannot start/],
     ["a sink timeout longer than the shutdown timeout", ["--sink-timeout", "20s"], { TELNYX_PUBLIC_KEY: keys.portalKey }, /--sink-timeout .* must be shorter than --shutdown-timeout/],
+    // --texml-reply is served on every TeXML callback: 64 KiB of UTF-8 from a regular file at most.
+    ["a --texml-reply file over 64 KiB", ["--texml-reply", texmlFile("big.xml", `<Response><Say>${"a".repeat(64 * 1024)}</Say></Response>`)], { TELNYX_PUBLIC_KEY: keys.portalKey }, /--texml-reply .*big\.xml .*larger than 65536 bytes/],
+    ["a --texml-reply that never ends (/dev/zero, through a link in the test's directory)", ["--texml-reply", texmlLink("zero.xml", "/dev/zero")], { TELNYX_PUBLIC_KEY: keys.portalKey }, /--texml-reply .*zero\.xml .*not a regular file/],
+    ["a --texml-reply FIFO (no writer: reading it would block start-up)", ["--texml-reply", texmlFifo("fifo.xml")], { TELNYX_PUBLIC_KEY: keys.portalKey }, /--texml-reply .*fifo\.xml .*not a regular file/],
+    ["a --texml-reply directory", ["--texml-reply", dir], { TELNYX_PUBLIC_KEY: keys.portalKey }, /--texml-reply .*not a regular file/],
+    ["a --texml-reply that is not UTF-8", ["--texml-reply", texmlFile("latin1.xml", Buffer.from("<Response><Say>caf\xe9</Say></Response>", "latin1"))], { TELNYX_PUBLIC_KEY: keys.portalKey }, /--texml-reply .*latin1\.xml .*not UTF-8/],
   ];
   const denoSkips: Record<string, string> = {
     "a misspelt env var": "deno run --allow-env=NAMES (deno.json) cannot list the environment: the relay starts and warns instead (tested below)",
@@ -267,6 +286,26 @@ describe("stdout as a pipe", () => {
     } finally {
       relay.child.kill("SIGTERM");
       assert.deepEqual(await relay.exited, { code: 0, signal: null });
+    }
+  });
+
+  test("a dead letter that cannot be written: 503, and the log says why (the error, the path)", async () => {
+    const file = join(dir, "dl-becomes-a-directory.jsonl");
+    const relay = await startChildRelay({ env: { TELNYX_PUBLIC_KEY: keys.portalKey }, args: ["--dead-letter-file", file] });
+    try {
+      // Passed the start-up check (a writable directory); then something else takes the name.
+      mkdirSync(file);
+      const invalid = encodeForm(SEED_FIELDS.map(([name, value]) => [name, name === "ReferCallStatus" ? "bogus" : value]));
+      const answer = await postSigned(relay.url, keys.privateKey, invalid);
+      assert.equal(answer.status, 503);
+      await until(() => relay.logs.some((entry) => entry.message === "dead-letter file cannot be written"));
+      const logged = relay.logs.find((entry) => entry.message === "dead-letter file cannot be written");
+      assert.equal(logged?.level, "error");
+      assert.equal(logged?.path, file);
+      assert.match(String(logged?.error), /EISDIR|directory/i);
+    } finally {
+      relay.child.kill("SIGTERM");
+      await relay.exited;
     }
   });
 

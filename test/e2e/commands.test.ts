@@ -5,13 +5,21 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { spawnSync } from "node:child_process";
+import { PRIVATE_KEY_FILE } from "../../src/commands/keygen.ts";
 import { signDelivery } from "../../src/crypto/sign.ts";
 import { EXAMPLES, REFER_STATUS_EXAMPLE_FIELDS, encodeForm } from "../../src/events/examples.ts";
-import { createPrivateKey } from "node:crypto";
+import { Buffer } from "node:buffer";
+import { createPrivateKey, createPublicKey, verify } from "node:crypto";
+import { once } from "node:events";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { runRelay, startChildRelay, type ChildRelay } from "../support/child-relay.ts";
 import { startDownstream } from "../support/downstream.ts";
 import { until } from "../support/wait.ts";
 
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "telnyx-relay-commands-"));
 
 /** The event id `send` printed: a relay's Telnyx-Relay-Event-Id line (a TeXML answer), else the JSON body's id. */
@@ -61,6 +69,13 @@ describe("keygen", () => {
     assert.equal(readFileSync(keyFile, "utf8"), before);
   });
 
+  test("the key file keygen writes in the working directory by default is ignored by git (.gitignore), so a clone cannot commit it", { skip: spawnSync("git", ["rev-parse", "--is-inside-work-tree"], { cwd: ROOT }).status !== 0 && "not a git work tree" }, () => {
+    assert.equal(PRIVATE_KEY_FILE, "telnyx-test-private-key.pem");
+    for (const path of [PRIVATE_KEY_FILE, `examples/${PRIVATE_KEY_FILE}`]) {
+      assert.equal(spawnSync("git", ["check-ignore", "--quiet", "--no-index", "--", path], { cwd: ROOT }).status, 0, `git check-ignore ${path}`);
+    }
+  });
+
   describe("send, to a relay started with the printed key", () => {
     let relay: ChildRelay;
     const deadLetterFile = join(dir, "dead.jsonl");
@@ -108,6 +123,39 @@ describe("keygen", () => {
       assert.equal(code, 1);
       assert.match(stdout, /^HTTP 400 /);
       assert.match(readFileSync(deadLetterFile, "utf8"), /bogus/);
+    });
+
+    test("--body sends the file's bytes as they are, signed over those bytes (not decoded as UTF-8 first); --set on such a body is a usage error", async () => {
+      // Not UTF-8: bytes a decoder would turn into U+FFFD (0xFF, a lone 0xE9, a cut-short sequence).
+      const bytes = Buffer.concat([Buffer.from("CallSid=v3:"), Buffer.from([0xff, 0xfe, 0xe9, 0x00, 0xc3]), Buffer.from("&Note=caf"), Buffer.from([0xe9])]);
+      const bodyFile = join(dir, "binary.form");
+      writeFileSync(bodyFile, bytes);
+      let received: { body: Buffer; timestamp: string; signature: string } | undefined;
+      const target = createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on("data", (chunk: Buffer) => chunks.push(chunk));
+        req.on("end", () => {
+          received = { body: Buffer.concat(chunks), timestamp: String(req.headers["telnyx-timestamp"]), signature: String(req.headers["telnyx-signature-ed25519"]) };
+          res.end("ok");
+        });
+      });
+      target.listen(0, "127.0.0.1");
+      await once(target, "listening");
+      try {
+        const url = `http://127.0.0.1:${(target.address() as AddressInfo).port}/`;
+        const { code, stderr } = await runRelay(["send", "texml.refer.status", "--to", url, "--private-key", keyFile, "--body", bodyFile]);
+        assert.equal(code, 0, stderr);
+        assert.ok(received !== undefined);
+        assert.deepEqual(received.body, bytes, "the file's bytes, unchanged");
+        const publicKey = createPublicKey(createPrivateKey(readFileSync(keyFile)));
+        const signed = Buffer.concat([Buffer.from(`${received.timestamp}|`), bytes]);
+        assert.equal(verify(null, signed, publicKey, Buffer.from(received.signature, "base64")), true, "signed over those bytes");
+        const edited = await runRelay(["send", "texml.refer.status", "--to", url, "--private-key", keyFile, "--body", bodyFile, "--set", "Note=x"]);
+        assert.equal(edited.code, 2);
+        assert.match(edited.stderr, /--body file is not UTF-8 text/);
+      } finally {
+        target.close();
+      }
     });
 
     test("usage errors exit 2: no type, an unknown type, a non-http URL, a missing key file", async () => {
